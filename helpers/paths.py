@@ -1,0 +1,37 @@
+"""Where things live: every path the project uses is derived here, never from the working directory.
+
+Settings (environment variables):
+- SKELETON_ACTIONS_DATA: the data folder (default: `<project>/data`).
+- SKELETON_ACTIONS_RUNS: the runs folder (default: `<project>/runs`).
+- SKELETON_ACTIONS_SHARED_DATA: the folder of real sample data used by tests and
+  benchmarks (default: `<project>/../shared/data`).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("SKELETON_ACTIONS_DATA", PROJECT_ROOT / "data"))
+
+
+def runs_dir() -> Path:
+    return Path(os.environ.get("SKELETON_ACTIONS_RUNS", PROJECT_ROOT / "runs"))
+
+
+def shared_data_dir() -> Path:
+    return Path(os.environ.get("SKELETON_ACTIONS_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data"))
+
+
+def resolve_data_path(path: str | os.PathLike) -> Path:
+    """A dataset path from a config: absolute as given, relative ones from the project root."""
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def synthetic_dataset_path() -> Path:
+    """Where the built-in synthetic default dataset is generated (once) and reused."""
+    return data_dir() / "synthetic_default.pkl"
