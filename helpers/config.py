@@ -1,0 +1,109 @@
+"""Run configuration: one dataclass tree, filled from YAML, saved with every checkpoint and result."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+
+from helpers.errors import UserInputError
+from helpers.transforms import PreprocessConfig
+
+
+@dataclass
+class DataConfig:
+    path: str | None = None          # dataset pickle; None = the built-in synthetic dataset
+    classes: list | None = None      # class ids or names to keep (relabelled 0..K-1); None = all
+    split: int = 1                   # uses the file's train<split> / test<split>
+    val_fraction: float = 0.2        # share of train<split> carved out for validation (by group)
+    seed: int = 0                    # seed of the validation carve-out
+
+
+@dataclass
+class AugmentConfig:
+    enabled: bool = False            # augment training clips (evaluation never is)
+    rotate_degrees: float = 0.0      # random in-plane rotation, +- degrees
+    scale: float = 0.0               # random scale factor in 1 +- scale
+    flip_probability: float = 0.0    # horizontal flip swapping left/right joints
+    random_sampling: bool = False    # random crop offset / random frame per segment
+    test_clips: int = 1              # clips averaged at test time ('uniform' offsets)
+
+
+@dataclass
+class ModelConfig:
+    name: str = "baseline"           # a key of helpers.models.MODELS
+    hidden_size: int = 128           # LSTM hidden units
+    num_layers: int = 2              # LSTM layers
+    dropout: float = 0.4             # ImprovedLSTM / graph models: dropout before the head
+    streams: list = field(default_factory=lambda: ["joints"])  # input streams stacked on channels
+    extra: dict = field(default_factory=dict)  # further keyword arguments of the model class
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 30
+    batch_size: int = 32
+    optimizer: str = "adam"          # 'adam', 'adamw' or 'sgd' (momentum 0.9, nesterov)
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    schedule: str = "constant"       # 'constant' or 'cosine' (with linear warm-up)
+    warmup_epochs: int = 0
+    label_smoothing: float = 0.0
+    grad_clip: float = 5.0           # max gradient norm, 0 = off
+    seed: int = 0                    # weight init, shuffling, augmentation
+    device: str = "auto"             # 'auto' = CUDA when available, else CPU
+    num_threads: int = 0             # torch CPU threads, 0 = torch's default
+
+
+@dataclass
+class Config:
+    data: DataConfig = field(default_factory=DataConfig)
+    preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    out_dir: str | None = None       # run folder; None = runs/<model name>
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _fill(cls, values: dict, where: str):
+    if not isinstance(values, dict):
+        raise UserInputError(f"{where}: expected a mapping, got {type(values).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in values.items():
+        if key not in fields:
+            raise UserInputError(f"{where}: unknown field '{key}' (known: {', '.join(fields)})")
+        sub = fields[key].type
+        nested = {"DataConfig": DataConfig, "PreprocessConfig": PreprocessConfig, "AugmentConfig": AugmentConfig,
+                  "ModelConfig": ModelConfig, "TrainConfig": TrainConfig}.get(str(sub))
+        kwargs[key] = _fill(nested, value, f"{where}.{key}") if nested else value
+    return cls(**kwargs)
+
+
+def config_from_dict(values: dict, where: str = "config") -> Config:
+    return _fill(Config, values or {}, where)
+
+
+def load_config(path: str | os.PathLike | None) -> Config:
+    """A Config from a YAML file (fields not given keep their defaults); None gives the defaults."""
+    if path is None:
+        return Config()
+    path = Path(path)
+    if not path.is_file():
+        raise UserInputError(f"{path}: config file not found")
+    try:
+        values = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise UserInputError(f"{path}: not valid YAML ({error})") from None
+    return config_from_dict(values or {}, str(path))
+
+
+def save_config(config: Config, path: str | os.PathLike) -> None:
+    from helpers.io_utils import atomic_write_text
+
+    atomic_write_text(path, yaml.safe_dump(config.to_dict(), sort_keys=False))

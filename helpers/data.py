@@ -1,0 +1,38 @@
+"""Which dataset a run uses: the configured file, or the built-in synthetic default."""
+from __future__ import annotations
+
+from helpers.config import DataConfig
+from helpers.dataset import SkeletonDataset, load_dataset, select_classes
+from helpers.errors import UserInputError
+from helpers.paths import resolve_data_path, synthetic_dataset_path
+
+
+def default_dataset_path(verbose: bool = True):
+    """The built-in synthetic dataset, generated once (deterministically) under the data folder."""
+    path = synthetic_dataset_path()
+    if not path.is_file():
+        from helpers.synthetic import generate_default_dataset, write_dataset_pickle
+
+        write_dataset_pickle(generate_default_dataset(seed=0), path)
+    if verbose:
+        print(f"No dataset file configured: using the built-in SYNTHETIC dataset ({path}).")
+    return path
+
+
+def open_dataset(config: DataConfig, verbose: bool = True) -> SkeletonDataset:
+    """The dataset named by `config.path` (or the synthetic default), reduced to `config.classes`."""
+    if config.path is None:
+        path = default_dataset_path(verbose)
+    else:
+        path = resolve_data_path(config.path)
+        if not path.is_file():
+            raise UserInputError(
+                f"{path}: dataset file not found (see data/README.md for where to get and put it)"
+            )
+    dataset = load_dataset(path)
+    if config.classes:
+        dataset = select_classes(dataset, list(config.classes))
+    if verbose:
+        print(f"Dataset {path.name}: {len(dataset.annotations)} clips, {dataset.num_classes} classes, "
+              f"layout {dataset.layout.name}, splits {', '.join(sorted(dataset.split))}")
+    return dataset

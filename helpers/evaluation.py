@@ -1,0 +1,99 @@
+"""Evaluation of a trained checkpoint on the test (or validation) clips."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+from torch.utils.data import DataLoader
+
+from helpers.checkpoint import LoadedCheckpoint
+from helpers.clips import ClipDataset
+from helpers.dataset import SkeletonDataset
+from helpers.errors import UserInputError
+from helpers.io_utils import atomic_write_json
+from helpers.splits import make_splits
+from helpers.training import classification_metrics, pick_device, predict_logits
+
+
+def split_clips(dataset: SkeletonDataset, checkpoint: LoadedCheckpoint, split: str) -> list[dict]:
+    """The clips of 'test', 'val' or 'train' as the checkpoint's config defines them."""
+    data = checkpoint.config.data
+    splits = make_splits(dataset, data.split, data.val_fraction, data.seed)
+    if split not in ("train", "val", "test"):
+        raise UserInputError(f"unknown split {split!r}; use test, val or train")
+    return [dataset.clip(i) for i in getattr(splits, split)]
+
+
+@torch.no_grad()
+def clip_probabilities(checkpoint: LoadedCheckpoint, clips: list[dict], device: str = "auto") -> np.ndarray:
+    """Class probabilities (N, K), averaged over `augment.test_clips` sampled views of each clip."""
+    device = pick_device(device)
+    model = checkpoint.model.to(device).eval()
+    views = max(1, checkpoint.config.augment.test_clips)
+    total = None
+    for view in range(views):
+        clip_set = ClipDataset(clips, checkpoint.layout, checkpoint.preprocess, checkpoint.streams,
+                               seed=checkpoint.config.train.seed, view=view)
+        logits, _ = predict_logits(model, DataLoader(clip_set, batch_size=256), device)
+        probabilities = torch.softmax(logits, dim=1).numpy()
+        total = probabilities if total is None else total + probabilities
+    return total / views
+
+
+def evaluate(checkpoint: LoadedCheckpoint, dataset: SkeletonDataset, split: str = "test",
+             out_dir: str | Path | None = None, verbose: bool = True) -> dict:
+    """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix on `split`.
+
+    With `out_dir`, writes `metrics_<split>.json` and `confusion_<split>.png` there.
+    """
+    checkpoint.check_fits(dataset.source, dataset.layout.num_joints, dataset.layout.name)
+    if dataset.class_names != checkpoint.class_names:
+        raise UserInputError(
+            f"{dataset.source}: classes {dataset.class_names[:5]}... differ from the checkpoint's "
+            f"{checkpoint.class_names[:5]}... (check data.classes in the config)"
+        )
+    clips = split_clips(dataset, checkpoint, split)
+    if not clips:
+        raise UserInputError(f"{dataset.source}: split {split!r} is empty")
+    labels = np.array([clip["label"] for clip in clips])
+    probabilities = clip_probabilities(checkpoint, clips)
+    predictions = probabilities.argmax(1)
+    num_classes = len(checkpoint.class_names)
+    summary = classification_metrics(labels, predictions, num_classes)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        labels, predictions, labels=list(range(num_classes)), zero_division=0)
+    matrix = confusion_matrix(labels, predictions, labels=list(range(num_classes)))
+    metrics = {
+        "split": split,
+        "checkpoint": str(checkpoint.path),
+        "model": checkpoint.model_name,
+        "num_clips": len(clips),
+        "accuracy": summary["acc"],
+        "macro_f1": summary["f1"],
+        "per_class": {
+            name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for name, p, r, f, s in zip(checkpoint.class_names, precision, recall, f1, support)
+        },
+        "confusion_matrix": matrix.tolist(),
+        "class_names": checkpoint.class_names,
+        "frame_dirs": [clip["frame_dir"] for clip in clips],
+        "predictions": predictions.tolist(),
+        "labels": labels.tolist(),
+        "config": checkpoint.config.to_dict(),
+    }
+    if verbose:
+        print(f"{checkpoint.model_name} on {split} ({len(clips)} clips): accuracy={metrics['accuracy']:.4f} "
+              f"macro-F1={metrics['macro_f1']:.4f}")
+    if out_dir is not None:
+        from helpers.plotting import plot_confusion_matrix
+
+        out_dir = Path(out_dir)
+        atomic_write_json(out_dir / f"metrics_{split}.json", metrics)
+        figure = plot_confusion_matrix(matrix, checkpoint.class_names,
+                                       title=f"{checkpoint.model_name} — {split} (acc {metrics['accuracy']:.3f})")
+        from helpers.plotting import save_figure
+
+        save_figure(figure, out_dir / f"confusion_{split}.png")
+    return metrics

@@ -1,0 +1,118 @@
+"""Leak-free train / validation / test splits.
+
+Test is always the file's own test split.  Validation is carved out of the
+file's training split, never out of test, grouped by the UCF101 group id (`gXX`
+in `v_Name_gXX_cYY`): UCF101 clips of one group come from one long video, so a
+group on both sides would leak.  Ids without a group fall back to a stratified
+split.  Everything is deterministic from the seed.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from helpers.dataset import SkeletonDataset
+from helpers.errors import UserInputError
+
+_GROUP = re.compile(r"_g(\d+)_c\d+$")
+
+
+def group_of(frame_dir: str) -> str | None:
+    """The group id of a UCF-style clip id ('v_Name_g08_c01' -> 'g08'), or None."""
+    match = _GROUP.search(frame_dir)
+    return f"g{int(match.group(1)):02d}" if match else None
+
+
+@dataclass
+class Splits:
+    """Clip ids of the three sides; `protocol` says how they were made."""
+
+    train: list[str]
+    val: list[str]
+    test: list[str]
+    protocol: str
+
+    def as_dict(self) -> dict:
+        return {"train": self.train, "val": self.val, "test": self.test, "protocol": self.protocol}
+
+
+def _stratified_val(ids: list[str], labels: list[int], fraction: float, rng: np.random.Generator) -> set[str]:
+    """About `fraction` of each class, at least one clip of each class with two or more clips."""
+    val = set()
+    by_class: dict[int, list[str]] = {}
+    for clip_id, label in zip(ids, labels):
+        by_class.setdefault(label, []).append(clip_id)
+    for label in sorted(by_class):
+        members = sorted(by_class[label])
+        if len(members) < 2:
+            continue
+        take = min(len(members) - 1, max(1, round(fraction * len(members))))
+        val.update(rng.permutation(members)[:take].tolist())
+    return val
+
+
+def _grouped_val(ids: list[str], fraction: float, rng: np.random.Generator) -> set[str]:
+    """Whole groups, in a seeded random order, until about `fraction` of the clips are in val."""
+    groups: dict[str, list[str]] = {}
+    for clip_id in ids:
+        groups.setdefault(group_of(clip_id), []).append(clip_id)
+    order = rng.permutation(sorted(groups)).tolist()
+    target = fraction * len(ids)
+    val: set[str] = set()
+    for group in order:
+        if len(val) >= target or len(val) + len(groups[group]) >= len(ids):
+            break
+        val.update(groups[group])
+    return val
+
+
+def make_splits(dataset: SkeletonDataset, split_number: int | str = 1, val_fraction: float = 0.2,
+                seed: int = 0) -> Splits:
+    """train/val/test ids for the file's `train<N>` / `test<N>` splits.
+
+    Validation takes about `val_fraction` of train<N>: whole UCF101 groups for
+    grouped ids, a stratified sample for the rest.
+    """
+    train_name, test_name = f"train{split_number}", f"test{split_number}"
+    for name in (train_name, test_name):
+        if name not in dataset.split:
+            raise UserInputError(
+                f"{dataset.source}: unknown split {name!r}; the file has: {', '.join(sorted(dataset.split))}"
+            )
+    if not 0.0 <= val_fraction < 1.0:
+        raise UserInputError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    train_ids = list(dataset.split[train_name])
+    test_ids = list(dataset.split[test_name])
+    overlap = set(train_ids) & set(test_ids)
+    if overlap:
+        raise UserInputError(f"{dataset.source}: {len(overlap)} clips are in both {train_name} and {test_name}")
+    rng = np.random.default_rng(seed)
+    grouped = [i for i in train_ids if group_of(i) is not None]
+    ungrouped = [i for i in train_ids if group_of(i) is None]
+    val: set[str] = set()
+    if val_fraction > 0:
+        if grouped:
+            val |= _grouped_val(grouped, val_fraction, rng)
+        if ungrouped:
+            labels = [dataset.clip(i)["label"] for i in ungrouped]
+            val |= _stratified_val(ungrouped, labels, val_fraction, rng)
+    protocol = (
+        f"test = {test_name}; val = {val_fraction:.0%} of {train_name} "
+        f"({'by group gXX' if grouped else 'stratified'}{', stratified for ids without group' if grouped and ungrouped else ''}), "
+        f"seed {seed}; train = the rest of {train_name}"
+    )
+    return Splits(
+        train=[i for i in train_ids if i not in val],
+        val=[i for i in train_ids if i in val],
+        test=test_ids,
+        protocol=protocol,
+    )
+
+
+def groups_straddling(splits: Splits) -> set[str]:
+    """Groups present in both train and val (empty for a leak-free split)."""
+    train_groups = {group_of(i) for i in splits.train} - {None}
+    val_groups = {group_of(i) for i in splits.val} - {None}
+    return train_groups & val_groups

@@ -1,0 +1,76 @@
+"""Shared fixtures: tiny generated datasets and the real sample data folder."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers.layouts import COCO17
+from helpers.paths import shared_data_dir
+
+
+def real_data_path(*parts: str) -> Path:
+    """A file under the shared real-data folder; skips (outside CI) or fails (in CI) when absent."""
+    path = shared_data_dir().joinpath(*parts)
+    if not path.is_file():
+        message = (f"real sample data {path} not found; set SKELETON_ACTIONS_SHARED_DATA to the folder "
+                   "holding ucf101_sample/ and jhmdb/")
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture
+def ucf_sample_path() -> Path:
+    return real_data_path("ucf101_sample", "mini_ucf101.pkl")
+
+
+@pytest.fixture
+def jhmdb_paths() -> tuple[Path, Path]:
+    return real_data_path("jhmdb", "GT_train_1.pkl"), real_data_path("jhmdb", "GT_test_1.pkl")
+
+
+def make_tiny_dataset(num_classes: int = 3, groups: int = 10, clips_per_group: int = 2, seed: int = 0,
+                      frames: tuple[int, int] = (20, 50)) -> dict:
+    """A small, learnable dataset in the PYSKL format: each class moves the wrists at its own frequency.
+
+    Groups g01..g03 form test1, the rest train1 (the UCF101 rule, scaled down).
+    """
+    rng = np.random.default_rng(seed)
+    base = np.array([[170, 60], [165, 55], [175, 55], [160, 58], [180, 58], [150, 90], [190, 90],
+                     [140, 120], [200, 120], [135, 150], [205, 150], [157, 150], [183, 150],
+                     [155, 190], [185, 190], [155, 230], [185, 230]], dtype=np.float32)
+    annotations, split = [], {"train1": [], "test1": []}
+    wrists = [COCO17.joint_names.index("left_wrist"), COCO17.joint_names.index("right_wrist")]
+    for label in range(num_classes):
+        for group in range(1, groups + 1):
+            for clip in range(1, clips_per_group + 1):
+                length = int(rng.integers(*frames))
+                t = np.arange(length)[:, None]
+                keypoint = np.repeat(base[None], length, axis=0) + rng.normal(0, 1.0, (length, 17, 2))
+                keypoint[:, wrists, 1] += 25 * np.sin(2 * np.pi * (label + 1) * t / 30)
+                keypoint += rng.uniform(-20, 20, 2)
+                frame_dir = f"v_Class{label}_g{group:02d}_c{clip:02d}"
+                annotations.append({
+                    "frame_dir": frame_dir, "label": label, "total_frames": length,
+                    "img_shape": (256, 340), "original_shape": (256, 340),
+                    "keypoint": keypoint[None].astype(np.float16),
+                    "keypoint_score": rng.uniform(0.6, 1.0, (1, length, 17)).astype(np.float16),
+                })
+                split["test1" if group <= 3 else "train1"].append(frame_dir)
+    return {"split": split, "annotations": annotations, "class_names": [f"Class{i}" for i in range(num_classes)]}
+
+
+@pytest.fixture
+def tiny_dataset_dict() -> dict:
+    return make_tiny_dataset()
+
+
+@pytest.fixture
+def tiny_dataset_path(tmp_path, tiny_dataset_dict) -> Path:
+    from helpers.dataset import save_dataset
+
+    return save_dataset(tiny_dataset_dict, tmp_path / "tiny.pkl")

@@ -1,0 +1,34 @@
+from helpers.dataset import validate_dataset
+from helpers.splits import group_of, groups_straddling, make_splits
+from tests.conftest import make_tiny_dataset
+
+
+def test_group_of_parses_ucf_ids():
+    assert group_of("v_ApplyEyeMakeup_g08_c01") == "g08"
+    assert group_of("clip_17") is None
+
+
+def test_validation_is_carved_from_train_by_group_and_deterministic():
+    dataset = validate_dataset(make_tiny_dataset(groups=12), "mem")
+    splits = make_splits(dataset, 1, val_fraction=0.25, seed=3)
+    train1, test1 = set(dataset.split["train1"]), set(dataset.split["test1"])
+    assert set(splits.test) == test1
+    assert set(splits.train) | set(splits.val) == train1
+    assert not set(splits.val) & test1 and not set(splits.train) & set(splits.val)
+    assert groups_straddling(splits) == set()
+    assert 0.1 < len(splits.val) / len(train1) < 0.4
+    assert make_splits(dataset, 1, 0.25, seed=3).val == splits.val
+    assert make_splits(dataset, 1, 0.25, seed=4).val != splits.val
+
+
+def test_ids_without_groups_fall_back_to_stratified():
+    data = make_tiny_dataset(num_classes=3, groups=6)
+    rename = {c["frame_dir"]: f"clip_{i}" for i, c in enumerate(data["annotations"])}
+    for clip in data["annotations"]:
+        clip["frame_dir"] = rename[clip["frame_dir"]]
+    data["split"] = {k: [rename[m] for m in v] for k, v in data["split"].items()}
+    dataset = validate_dataset(data, "mem")
+    splits = make_splits(dataset, 1, 0.3, seed=0)
+    val_labels = [dataset.clip(i)["label"] for i in splits.val]
+    assert sorted(set(val_labels)) == [0, 1, 2]          # every class represented
+    assert "stratified" in splits.protocol
