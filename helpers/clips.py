@@ -17,7 +17,7 @@ def stream_channels(streams: list[str]) -> int:
 
 def _apply_streams(skeleton: np.ndarray, layout: Layout, streams: list[str]) -> np.ndarray:
     """(M, T, V, 2) -> (M, T, V, 2 * len(streams))."""
-    if list(streams) == ["joints"]:
+    if list(streams) == ["joint"]:
         return skeleton
     from helpers.streams import stack_streams
 
@@ -35,7 +35,7 @@ def _augment(skeleton: np.ndarray, layout: Layout, augment: AugmentConfig, rng: 
     if augment.rotate_degrees > 0:
         skeleton = aug.random_rotate(skeleton, rng, augment.rotate_degrees)
     if augment.scale > 0:
-        skeleton = aug.random_scale(skeleton, rng, augment.scale)
+        skeleton = aug.random_scale(skeleton, rng, 1 - augment.scale, 1 + augment.scale)
     if augment.flip_probability > 0:
         skeleton = aug.random_flip(skeleton, layout, rng, augment.flip_probability)
     return skeleton

@@ -37,7 +37,7 @@ class ModelConfig:
     hidden_size: int = 128           # LSTM hidden units
     num_layers: int = 2              # LSTM layers
     dropout: float = 0.4             # ImprovedLSTM / graph models: dropout before the head
-    streams: list = field(default_factory=lambda: ["joints"])  # input streams stacked on channels
+    streams: list = field(default_factory=lambda: ["joint"])  # input streams stacked on channels (helpers.streams)
     extra: dict = field(default_factory=dict)  # further keyword arguments of the model class
 
 
