@@ -38,7 +38,7 @@ class Splits:
         return {"train": self.train, "val": self.val, "test": self.test, "protocol": self.protocol}
 
 
-def _stratified_val(ids: list[str], labels: list[int], fraction: float, rng: np.random.Generator) -> set[str]:
+def _stratified_holdout(ids: list[str], labels: list[int], fraction: float, rng: np.random.Generator) -> set[str]:
     """About `fraction` of each class, at least one clip of each class with two or more clips."""
     val = set()
     by_class: dict[int, list[str]] = {}
@@ -53,7 +53,7 @@ def _stratified_val(ids: list[str], labels: list[int], fraction: float, rng: np.
     return val
 
 
-def _grouped_val(ids: list[str], fraction: float, rng: np.random.Generator) -> set[str]:
+def _grouped_holdout(ids: list[str], fraction: float, rng: np.random.Generator) -> set[str]:
     """Whole groups, in a seeded random order, until about `fraction` of the clips are in val."""
     groups: dict[str, list[str]] = {}
     for clip_id in ids:
@@ -66,6 +66,20 @@ def _grouped_val(ids: list[str], fraction: float, rng: np.random.Generator) -> s
             break
         val.update(groups[group])
     return val
+
+
+def holdout(ids: list[str], labels: list[int], fraction: float, seed: int) -> set[str]:
+    """About `fraction` of `ids` to hold out: whole gXX groups for grouped ids, stratified for the rest.
+
+    Deterministic from `seed`; a group never ends up on both sides.
+    """
+    rng = np.random.default_rng(seed)
+    grouped = [i for i in ids if group_of(i) is not None]
+    ungrouped = [(i, label) for i, label in zip(ids, labels) if group_of(i) is None]
+    held = _grouped_holdout(grouped, fraction, rng) if grouped else set()
+    if ungrouped:
+        held |= _stratified_holdout([i for i, _ in ungrouped], [label for _, label in ungrouped], fraction, rng)
+    return held
 
 
 def make_splits(dataset: SkeletonDataset, split_number: int | str = 1, val_fraction: float = 0.2,
@@ -88,16 +102,10 @@ def make_splits(dataset: SkeletonDataset, split_number: int | str = 1, val_fract
     overlap = set(train_ids) & set(test_ids)
     if overlap:
         raise UserInputError(f"{dataset.source}: {len(overlap)} clips are in both {train_name} and {test_name}")
-    rng = np.random.default_rng(seed)
-    grouped = [i for i in train_ids if group_of(i) is not None]
-    ungrouped = [i for i in train_ids if group_of(i) is None]
-    val: set[str] = set()
-    if val_fraction > 0:
-        if grouped:
-            val |= _grouped_val(grouped, val_fraction, rng)
-        if ungrouped:
-            labels = [dataset.clip(i)["label"] for i in ungrouped]
-            val |= _stratified_val(ungrouped, labels, val_fraction, rng)
+    val = holdout(train_ids, [dataset.clip(i)["label"] for i in train_ids], val_fraction, seed) \
+        if val_fraction > 0 else set()
+    grouped = any(group_of(i) is not None for i in train_ids)
+    ungrouped = any(group_of(i) is None for i in train_ids)
     protocol = (
         f"test = {test_name}; val = {val_fraction:.0%} of {train_name} "
         f"({'by group gXX' if grouped else 'stratified'}{', stratified for ids without group' if grouped and ungrouped else ''}), "

@@ -1,0 +1,317 @@
+"""Command: an honest comparison of models over several seeds on one dataset split.
+
+    python -m helpers.benchmark --data data/jhmdb_split1.pkl --split 1 --models baseline,improved
+                                --seeds 0,1,2 [--config [MODEL=]YAML ...] [--name NAME] [--epochs E]
+
+Protocol: for each model and seed, train on train<split> minus a validation
+carve-out (`data.val_fraction` of train<split>, by group or stratified, drawn with
+`data.seed`, the same for every model and seed); `train()` keeps the epoch with
+the best validation macro-F1 (`best.pt`); that checkpoint is evaluated once on
+test<split>.  The test split selects nothing.
+
+Recipes: `--config PATH` is the recipe of every model; `--config MODEL=PATH` (may
+be repeated) gives one model its own (optimizer, schedule, augmentation,
+streams, preprocessing: any field of helpers.config.Config).  The data section
+must agree across models; `model.name` and `train.seed` are set by the benchmark.
+
+Writes `<out>/<name>.json` and `<out>/<name>.md` (rewritten after every run, so a
+long benchmark can be watched) and one run folder per model and seed under
+`<out>/<name>/<model>/seed<S>/`.  `<out>` defaults to runs/benchmark.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import re
+import shlex
+import statistics
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+import yaml
+
+from helpers.checkpoint import load_checkpoint
+from helpers.cli import run_command
+from helpers.config import Config, load_config
+from helpers.data import open_dataset
+from helpers.dataset import SkeletonDataset
+from helpers.errors import UserInputError
+from helpers.evaluation import evaluate
+from helpers.io_utils import atomic_write_json, atomic_write_text
+from helpers.models import MODELS, count_parameters
+from helpers.paths import runs_dir
+from helpers.timing import environment, inference_latency_ms, inference_throughput
+from helpers.training import pick_device, train
+
+METRICS = ("test_accuracy", "test_macro_f1", "val_macro_f1", "train_seconds", "parameters",
+           "clips_per_s_b64", "ms_per_clip_b1")
+
+
+def parse_list(text: str, what: str, cast=str) -> list:
+    """'a,b,c' -> [a, b, c] (cast), refusing empty items and repeats."""
+    items = [item.strip() for item in text.split(",")]
+    try:
+        values = [cast(item) for item in items if item]
+    except ValueError:
+        raise UserInputError(f"--{what}: expected a comma-separated list, got {text!r}") from None
+    if not values or len(values) != len(items):
+        raise UserInputError(f"--{what}: expected a comma-separated list without empty items, got {text!r}")
+    if len(set(values)) != len(values):
+        raise UserInputError(f"--{what}: {text!r} names an item twice")
+    return values
+
+
+def model_configs(models: list[str], config_args: list[str], data: str | None = None, split: int | None = None,
+                  epochs: int | None = None, threads: int | None = None) -> dict[str, Config]:
+    """One Config per model: its own `MODEL=PATH` recipe, else the shared `PATH`, else the defaults.
+
+    Command-line `data`, `split`, `epochs` and `threads` override every recipe.
+    """
+    unknown = [m for m in models if m not in MODELS]
+    if unknown:
+        raise UserInputError(f"--models: unknown model {unknown[0]!r}; known models: {', '.join(MODELS)}")
+    shared, own = None, {}
+    for entry in config_args:
+        match = re.fullmatch(r"([A-Za-z0-9_]+)=(.+)", entry)
+        if match:
+            name, path = match.groups()
+            if name not in models:
+                raise UserInputError(f"--config {entry}: model {name!r} is not in --models ({', '.join(models)})")
+            if name in own:
+                raise UserInputError(f"--config: two recipes for model {name!r}")
+            own[name] = path
+        elif shared is not None:
+            raise UserInputError("--config: give one shared PATH; per-model recipes are MODEL=PATH")
+        else:
+            shared = entry
+    configs = {}
+    for name in models:
+        config = load_config(own.get(name, shared))
+        config.model.name = name
+        if data is not None:
+            config.data.path = data
+        if split is not None:
+            config.data.split = split
+        if epochs is not None:
+            config.train.epochs = epochs
+        if threads is not None:
+            config.train.num_threads = threads
+        configs[name] = config
+    first = models[0]
+    for name in models[1:]:
+        if configs[name].data != configs[first].data:
+            raise UserInputError(f"--config: models {first!r} and {name!r} have different data settings "
+                                 f"({configs[first].data} vs {configs[name].data}); a benchmark compares "
+                                 "models on the same data")
+    return configs
+
+
+def check_no_leak(run_dir: Path) -> dict:
+    """The run's splits.json, after checking that no test clip is in train or val."""
+    splits = json.loads((run_dir / "splits.json").read_text())
+    leaked = set(splits["test"]) & (set(splits["train"]) | set(splits["val"]))
+    if leaked:
+        raise RuntimeError(f"{run_dir}: {len(leaked)} test clips are also in train/val, e.g. {sorted(leaked)[0]}")
+    return splits
+
+
+def run_one(config: Config, dataset: SkeletonDataset, run_dir: Path, timing_seconds: float = 2.0) -> dict:
+    """Train one model and seed, evaluate its best-val checkpoint once on test, time its inference."""
+    start = time.perf_counter()
+    history = train(config, dataset, run_dir, verbose=False)
+    train_seconds = time.perf_counter() - start
+    splits = check_no_leak(run_dir)
+    checkpoint = load_checkpoint(run_dir / "best.pt")
+    metrics = evaluate(checkpoint, dataset, "test", verbose=False)   # the only use of test
+    atomic_write_json(run_dir / "metrics_test.json", metrics)
+    best = history[checkpoint.state["epoch"] - 1]
+    clip_shape = (checkpoint.state["in_channels"], config.preprocess.length, dataset.layout.num_joints,
+                  config.preprocess.max_persons)                    # (C, T, V, M)
+    device = pick_device(config.train.device)
+    return {
+        "seed": config.train.seed,
+        "run_dir": str(run_dir),
+        "epochs": len(history),
+        "best_epoch": best["epoch"],
+        "val_accuracy": best["val_acc"],
+        "val_macro_f1": best["val_f1"],
+        "test_accuracy": metrics["accuracy"],
+        "test_macro_f1": metrics["macro_f1"],
+        "num_train": len(splits["train"]), "num_val": len(splits["val"]), "num_test": len(splits["test"]),
+        "train_seconds": train_seconds,
+        "parameters": count_parameters(checkpoint.model),
+        "clips_per_s_b64": inference_throughput(checkpoint.model, clip_shape, 64, timing_seconds, device=device),
+        "ms_per_clip_b1": inference_latency_ms(checkpoint.model, clip_shape, device=device),
+        "timing_device": str(device),
+        "torch_threads": torch.get_num_threads(),
+        "protocol": splits["protocol"],
+    }
+
+
+def mean_std(values: list[float]) -> tuple[float, float | None]:
+    """Mean and sample standard deviation (n - 1); the deviation is None for a single value."""
+    return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else None)
+
+
+def summarize(runs: list[dict]) -> dict:
+    summary = {}
+    for key in METRICS:
+        mean, std = mean_std([run[key] for run in runs])
+        summary[key] = {"mean": mean, "std": std, "n": len(runs)}
+    return summary
+
+
+def _cell(stat: dict, scale: float = 1.0, digits: int = 1) -> str:
+    text = f"{stat['mean'] * scale:.{digits}f}"
+    return text if stat["std"] is None else f"{text} ± {stat['std'] * scale:.{digits}f}"
+
+
+def render_markdown(report: dict) -> str:
+    """The report as markdown: summary table, per-seed table, protocol, command, configs, environment."""
+    lines = [f"# Benchmark: {report['name']}", ""]
+    if not report["complete"]:
+        lines += ["**Incomplete: runs still to come.**", ""]
+    data = report["data"]
+    lines += [f"Data: `{data['path']}` split {data['split']} ({data['num_clips']} clips, {data['num_classes']} "
+              f"classes, layout {data['layout']}); seeds {', '.join(map(str, report['seeds']))}.", "",
+              "## Test results (mean ± sample std over seeds)", "",
+              "| model | test accuracy (%) | test macro-F1 (%) | val macro-F1 (%) | train time (s) | parameters "
+              "| clips/s (batch 64) | ms/clip (batch 1) |",
+              "|---|---|---|---|---|---|---|---|"]
+    for name, entry in report["models"].items():
+        if not entry["runs"]:
+            continue
+        s = entry["summary"]
+        lines.append(f"| {name} | {_cell(s['test_accuracy'], 100)} | {_cell(s['test_macro_f1'], 100)} "
+                     f"| {_cell(s['val_macro_f1'], 100)} | {_cell(s['train_seconds'], 1, 0)} "
+                     f"| {int(s['parameters']['mean']):,} | {_cell(s['clips_per_s_b64'], 1, 0)} "
+                     f"| {_cell(s['ms_per_clip_b1'], 1, 2)} |")
+    lines += ["", "## Per seed", "",
+              "| model | seed | best epoch | val macro-F1 (%) | test accuracy (%) | test macro-F1 (%) "
+              "| train time (s) | clips/s (batch 64) | ms/clip (batch 1) |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    for name, entry in report["models"].items():
+        for run in entry["runs"]:
+            lines.append(f"| {name} | {run['seed']} | {run['best_epoch']}/{run['epochs']} "
+                         f"| {100 * run['val_macro_f1']:.1f} | {100 * run['test_accuracy']:.1f} "
+                         f"| {100 * run['test_macro_f1']:.1f} | {run['train_seconds']:.0f} "
+                         f"| {run['clips_per_s_b64']:.0f} | {run['ms_per_clip_b1']:.2f} |")
+    lines += ["", "## Protocol", "", report["protocol"], "", "## Command", "", "```", report["command"], "```", "",
+              "## Recipes", "", "`train.seed` is set per run; everything else is as below.", ""]
+    for name, entry in report["models"].items():
+        lines += [f"### {name}", "", "```yaml", yaml.safe_dump(entry["config"], sort_keys=False).strip(), "```", ""]
+    env_start, env_end = report["environment"], report.get("environment_end") or {}
+    lines += ["## Environment", ""]
+    lines += [f"- {key}: {value}" for key, value in env_start.items() if key != "load_average_1_5_15min"]
+    threads = sorted({run["torch_threads"] for entry in report["models"].values() for run in entry["runs"]})
+    lines += [f"- torch threads used by the runs (training and timing): {', '.join(map(str, threads))}"]
+    lines += [f"- load average (1, 5, 15 min) at start: {env_start.get('load_average_1_5_15min')}, "
+              f"at end: {env_end.get('load_average_1_5_15min')}",
+              "- timings are wall-clock on this machine: train time includes preprocessing and per-epoch "
+              "validation; inference is the model's forward pass only, on random input, after warm-up", ""]
+    return "\n".join(lines)
+
+
+PROTOCOL = ("For each model and seed: train on train{split} minus a validation carve-out ({val}); keep the "
+            "epoch with the best validation macro-F1 (best.pt); evaluate that checkpoint once on test{split} "
+            "({num_test} clips). The test split selects nothing (no epoch, no recipe, no seed). The carve-out "
+            "is the same for every model and seed (data.seed); seeds change initialisation, shuffling and "
+            "augmentation. Each run checks that no test clip is in its train or val clips.")
+
+
+def write_report(report: dict, out_dir: Path) -> tuple[Path, Path]:
+    json_path = atomic_write_json(out_dir / f"{report['name']}.json", report)
+    md_path = atomic_write_text(out_dir / f"{report['name']}.md", render_markdown(report))
+    return json_path, md_path
+
+
+def run_benchmark(configs: dict[str, Config], seeds: list[int], name: str, out_dir: str | Path | None = None,
+                  command: str = "", timing_seconds: float = 2.0, verbose: bool = True) -> dict:
+    """Train, select on val and test once, for every model and seed; returns the report written."""
+    out_dir = Path(out_dir) if out_dir is not None else runs_dir() / "benchmark"
+    first = next(iter(configs.values()))
+    dataset = open_dataset(first.data, verbose)
+    if first.train.num_threads:
+        torch.set_num_threads(first.train.num_threads)   # before environment() records it
+    report = {
+        "name": name, "command": command, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "complete": False, "seeds": seeds,
+        "data": {"path": str(dataset.source), "split": first.data.split, "classes": first.data.classes,
+                 "val_fraction": first.data.val_fraction, "val_seed": first.data.seed,
+                 "num_clips": len(dataset.annotations), "num_classes": dataset.num_classes,
+                 "layout": dataset.layout.name},
+        "protocol": "", "environment": environment(),
+        "models": {model: {"config": {**config.to_dict(), "out_dir": None}, "runs": [], "summary": {}}
+                   for model, config in configs.items()},
+    }
+    for model, config in configs.items():
+        for seed in seeds:
+            run_config = copy.deepcopy(config)
+            run_config.train.seed = seed
+            run_dir = out_dir / name / model / f"seed{seed}"
+            run_config.out_dir = str(run_dir)
+            run = run_one(run_config, dataset, run_dir, timing_seconds)
+            entry = report["models"][model]
+            entry["runs"].append(run)
+            entry["summary"] = summarize(entry["runs"])
+            report["protocol"] = PROTOCOL.format(split=first.data.split, num_test=run["num_test"],
+                                                 val=run["protocol"])
+            report["environment_end"] = environment()
+            write_report(report, out_dir)
+            if verbose:
+                print(f"{model} seed {seed}: best epoch {run['best_epoch']}/{run['epochs']} "
+                      f"val F1 {run['val_macro_f1']:.3f} | test acc {run['test_accuracy']:.3f} "
+                      f"F1 {run['test_macro_f1']:.3f} | {run['train_seconds']:.0f} s", flush=True)
+    report["complete"] = True
+    json_path, md_path = write_report(report, out_dir)
+    if verbose:
+        print(f"wrote {json_path} and {md_path}")
+    return report
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.benchmark",
+        description="Compare models over seeds: train with validation carved out of the training split, keep "
+                    "the best-validation-macro-F1 checkpoint, evaluate it once on test. Writes "
+                    "runs/benchmark/<name>.json and .md (a table with mean ± std) and one run folder per run.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  python -m helpers.benchmark --data data/jhmdb_split1.pkl --split 1 "
+               "--models baseline,improved --seeds 0,1,2 --config configs/jhmdb_lstm.yaml --name jhmdb_lstm")
+    parser.add_argument("--data", help="dataset pickle (overrides data.path of every recipe)")
+    parser.add_argument("--split", type=int, help="split number N: train<N> / test<N> (overrides data.split)")
+    parser.add_argument("--models", default="baseline,improved",
+                        help=f"comma-separated models, of: {', '.join(MODELS)} (default baseline,improved)")
+    parser.add_argument("--seeds", default="0,1,2", help="comma-separated training seeds (default 0,1,2)")
+    parser.add_argument("--config", action="append", default=[], metavar="[MODEL=]YAML",
+                        help="recipe: PATH for every model, MODEL=PATH for one model (repeatable)")
+    parser.add_argument("--name", help="report name (default <data file stem>_split<N>)")
+    parser.add_argument("--epochs", type=int, help="epochs for every model (overrides train.epochs)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (overrides train.num_threads)")
+    parser.add_argument("--out", help="folder of reports and run folders (default runs/benchmark)")
+    parser.add_argument("--timing-seconds", type=float, default=2.0,
+                        help="seconds spent measuring throughput per run (default 2)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(argv)
+    models = parse_list(args.models, "models")
+    seeds = parse_list(args.seeds, "seeds", int)
+    configs = model_configs(models, args.config, args.data, args.split, args.epochs, args.threads)
+    first = configs[models[0]].data
+    name = args.name or f"{Path(first.path).stem if first.path else 'synthetic'}_split{first.split}"
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+        raise UserInputError(f"--name {name!r}: use letters, digits, '_', '-' and '.' only")
+    command = "python -m helpers.benchmark " + shlex.join(argv)
+    run_benchmark(configs, seeds, name, args.out, command, args.timing_seconds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_command(main))
