@@ -19,6 +19,7 @@ class DataConfig:
     split: int = 1                   # uses the file's train<split> / test<split>
     val_fraction: float = 0.2        # share of train<split> carved out for validation (by group)
     seed: int = 0                    # seed of the validation carve-out
+    cache: bool = True               # read the pickle through its memory-mapped cache (helpers.cache)
 
 
 @dataclass

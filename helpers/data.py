@@ -1,6 +1,7 @@
 """Which dataset a run uses: the configured file, or the built-in synthetic default."""
 from __future__ import annotations
 
+from helpers.cache import open_cached_dataset
 from helpers.config import DataConfig
 from helpers.dataset import SkeletonDataset, load_dataset, select_classes
 from helpers.errors import UserInputError
@@ -29,9 +30,12 @@ def open_dataset(config: DataConfig, verbose: bool = True) -> SkeletonDataset:
             raise UserInputError(
                 f"{path}: dataset file not found (see data/README.md for where to get and put it)"
             )
-    dataset = load_dataset(path)
-    if config.classes:
-        dataset = select_classes(dataset, list(config.classes))
+    if config.cache:
+        dataset = open_cached_dataset(path, config.classes, verbose=verbose)
+    else:
+        dataset = load_dataset(path)
+        if config.classes:
+            dataset = select_classes(dataset, list(config.classes))
     if verbose:
         print(f"Dataset {path.name}: {len(dataset.annotations)} clips, {dataset.num_classes} classes, "
               f"layout {dataset.layout.name}, splits {', '.join(sorted(dataset.split))}")

@@ -5,6 +5,7 @@ Settings (environment variables):
 - SKELETON_ACTIONS_RUNS: the runs folder (default: `<project>/runs`).
 - SKELETON_ACTIONS_SHARED_DATA: the folder of real sample data used by tests and
   benchmarks (default: `<project>/../shared/data`).
+- SKELETON_ACTIONS_CACHE: the folder of dataset caches (default: `<data folder>/.cache`).
 """
 from __future__ import annotations
 
@@ -20,6 +21,11 @@ def data_dir() -> Path:
 
 def runs_dir() -> Path:
     return Path(os.environ.get("SKELETON_ACTIONS_RUNS", PROJECT_ROOT / "runs"))
+
+
+def cache_dir() -> Path:
+    """Where helpers.cache keeps its memory-mappable copies of dataset pickles."""
+    return Path(os.environ.get("SKELETON_ACTIONS_CACHE", data_dir() / ".cache"))
 
 
 def shared_data_dir() -> Path:

@@ -74,3 +74,10 @@ def tiny_dataset_path(tmp_path, tiny_dataset_dict) -> Path:
     from helpers.dataset import save_dataset
 
     return save_dataset(tiny_dataset_dict, tmp_path / "tiny.pkl")
+
+
+@pytest.fixture(autouse=True)
+def _private_cache_dir(tmp_path_factory, monkeypatch):
+    """Dataset caches built by tests go to a temp folder, never into the project's data/.cache."""
+    if "SKELETON_ACTIONS_CACHE" not in os.environ:
+        monkeypatch.setenv("SKELETON_ACTIONS_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
