@@ -1,4 +1,4 @@
-"""A memory-mapped cache of dataset pickles: unpickle and validate once, then reopen in ~0.1 s.
+"""A memory-mapped cache of dataset pickles: unpickle and validate once, then reopen in milliseconds.
 
 The first `open_cached_dataset(path)` reads the pickle with the restricted
 unpickler, validates it (`load_dataset`), and writes a folder
@@ -6,23 +6,29 @@ unpickler, validates it (`load_dataset`), and writes a folder
     <cache_dir()>/<file stem>-<hash of the absolute path>/
         keypoint.npy        (R, V, 2)  every clip's (M, T, V, 2) rows, concatenated
         keypoint_score.npy  (R, V)     likewise for (M, T, V) scores
-        index.json          columns over clips: frame_dir, label, persons M, frames T, row offset,
-                            and one column per other field (total_frames, img_shape, ...)
-        meta.json           split (as clip numbers), class_names, layout, dtypes
+        clips.npy           (N, 4)     int64 per clip: label, persons M, frames T, first row
+        split.npy           (S,)       int64 clip numbers of every split, concatenated
+        index.json          frame_dir per clip, and one column per other field (total_frames, img_shape, ...)
+        meta.json           split names and sizes, class_names, layout, dtypes
         manifest.json       written last: format version, source fingerprint, sizes, checksums
 
 where R is the sum of M*T over the clips.  The arrays keep the source dtype
 (float16 in the official files).  Later opens memory-map the arrays, so nothing
 is read until a clip is used, and a class subset only ever touches its clips.
+The numbers live in small .npy files because parsing them as JSON was most of a
+warm open; the open returns `CachedClips`, a read-only sequence that makes each
+clip's annotation dict (and its array views) on first access, so opening the
+13,320 UCF101 clips makes no clip dict and no array view.
 
 Trust and freshness.  The cache holds data that was validated when it was built;
 it is rebuilt when the source's size, mtime_ns or first/last MiB change.  A
 folder is used only if its manifest parses, has this format version, lists every
-file at its recorded size, and the SHA-256 of index.json and meta.json match;
-anything else (an interrupted build, a truncated or edited file) is reported and
-rebuilt.  The large arrays are checked by size and .npy header only, not hashed,
-so that a warm open stays fast: an in-place edit of array bytes that keeps the
-size goes unnoticed (delete the folder, or pass `rebuild=True`).
+file at its recorded size, and the SHA-256 of the small files (index.json,
+meta.json, clips.npy, split.npy) match; anything else (an interrupted build, a
+truncated or edited file) is reported and rebuilt.  The large arrays are checked
+by size and .npy header only, not hashed, so that a warm open stays fast: an
+in-place edit of array bytes that keeps the size goes unnoticed (delete the
+folder, or pass `rebuild=True`).
 
 A build writes into a temporary folder beside the final one and renames it into
 place, so readers never see a half-written cache; two processes building at once
@@ -38,15 +44,15 @@ import argparse
 import contextlib
 import gc
 import hashlib
+import io
 import json
-import operator
 import os
 import re
 import shutil
 import sys
 import tempfile
 import time
-from itertools import repeat
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -57,10 +63,11 @@ from helpers.errors import UserInputError
 from helpers.layouts import get_layout
 from helpers.paths import cache_dir
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _EDGE_BYTES = 1 << 20  # the source's first and last MiB enter its fingerprint
 _ARRAYS = ("keypoint.npy", "keypoint_score.npy")
-_SMALL = ("index.json", "meta.json")  # checksummed in the manifest
+_SMALL = ("index.json", "meta.json", "clips.npy", "split.npy")  # checksummed in the manifest
+_COLUMNS = ("label", "persons", "frames", "offset")  # the columns of clips.npy
 _FIXED_KEYS = ("frame_dir", "label", "keypoint", "keypoint_score")
 _MISSING = object()  # a clip without a field that other clips have
 
@@ -131,44 +138,58 @@ def _check_manifest(folder: Path, fingerprint: dict) -> dict:
     return manifest
 
 
-def _open_folder(folder: Path, fingerprint: dict) -> tuple[dict, dict, np.ndarray, np.ndarray]:
-    """(meta, index, keypoint (R, V, 2), score (R, V)) of a verified cache folder; arrays memory-mapped."""
+def _load_small_array(path: Path) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise _Unusable(f"{path.name} is unreadable ({error})") from None
+
+
+def _open_folder(folder: Path, fingerprint: dict) -> tuple:
+    """(meta, index, clips (N, 4), split rows (S,), keypoint (R, V, 2), score (R, V)) of a verified
+    cache folder; keypoint and score memory-mapped."""
     if not folder.is_dir():
         raise _Unusable("no cache yet")
     manifest = _check_manifest(folder, fingerprint)
     meta, index = _read_json(folder / "meta.json"), _read_json(folder / "index.json")
+    clips, split_rows = _load_small_array(folder / "clips.npy"), _load_small_array(folder / "split.npy")
     try:
         keypoint = np.load(folder / "keypoint.npy", mmap_mode="r")
         score = np.load(folder / "keypoint_score.npy", mmap_mode="r")
     except (OSError, ValueError) as error:
         raise _Unusable(f"an array file is unreadable ({error})") from None
     try:
-        _check_contents(manifest, meta, index, keypoint, score)
-    except (KeyError, TypeError, ValueError) as error:
+        _check_contents(manifest, meta, index, clips, split_rows, keypoint, score)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise _Unusable(f"a field is missing or malformed ({type(error).__name__}: {error})") from None
-    return meta, index, keypoint, score
+    return meta, index, clips, split_rows, keypoint, score
 
 
-def _check_contents(manifest: dict, meta: dict, index: dict, keypoint: np.ndarray, score: np.ndarray) -> None:
+def _check_contents(manifest: dict, meta: dict, index: dict, clips: np.ndarray, split_rows: np.ndarray,
+                    keypoint: np.ndarray, score: np.ndarray) -> None:
     """Raise _Unusable unless the arrays' shapes and dtypes agree with meta, index and manifest."""
-    rows, joints = manifest["num_rows"], meta["num_joints"]
+    rows, joints, count = manifest["num_rows"], meta["num_joints"], manifest["num_clips"]
     if keypoint.shape != (rows, joints, 2) or str(keypoint.dtype) != meta["keypoint_dtype"]:
         raise _Unusable(f"keypoint.npy holds {keypoint.dtype} {keypoint.shape}, expected "
                         f"{meta['keypoint_dtype']} {(rows, joints, 2)}")
     if score.shape != (rows, joints) or str(score.dtype) != meta["score_dtype"]:
         raise _Unusable(f"keypoint_score.npy holds {score.dtype} {score.shape}, expected "
                         f"{meta['score_dtype']} {(rows, joints)}")
-    sizes = np.asarray(index["persons"], np.int64) * np.asarray(index["frames"], np.int64)
+    if clips.dtype != np.int64 or clips.shape != (count, len(_COLUMNS)):
+        raise _Unusable(f"clips.npy holds {clips.dtype} {clips.shape}, expected int64 {(count, len(_COLUMNS))}")
+    sizes = clips[:, 1] * clips[:, 2]
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    if len(sizes) != manifest["num_clips"] or not np.array_equal(starts, index["offset"]) or sizes.sum() != rows:
-        raise _Unusable("index.json does not match the arrays")
-    lengths = [len(index["frame_dir"]), len(index["label"]),
+    if (clips[:, :3] < 0).any() or not np.array_equal(starts, clips[:, 3]) or sizes.sum() != rows:
+        raise _Unusable("clips.npy does not match the arrays")
+    lengths = [len(index["frame_dir"]),
                *(column["count"] if "constant" in column else len(column["values"])
                  for column in index["extra"].values())]
-    if any(length != len(sizes) for length in lengths):
+    if any(length != count for length in lengths):
         raise _Unusable("index.json: a column has the wrong length")
-    if any(members and (min(members) < 0 or max(members) >= len(sizes)) for members in meta["split"].values()):
-        raise _Unusable("meta.json: a split names a clip that is not in the index")
+    if split_rows.dtype != np.int64 or split_rows.shape != (sum(meta["split"].values()),):
+        raise _Unusable("split.npy does not match meta.json")
+    if len(split_rows) and (split_rows.min() < 0 or split_rows.max() >= count):
+        raise _Unusable("split.npy names a clip that is not in the index")
 
 
 # ----------------------------------------------------------------------------
@@ -230,17 +251,17 @@ def _encode_column(values: list, where: str) -> dict:
     return {"kind": kind, "values": encoded, "missing": missing}
 
 
-def _decode_column(column: dict) -> list:
-    """The values of an `_encode_column` column, one per clip, _MISSING where a clip lacks the field."""
-    decode = {"scalar": lambda value: value, "tuple": tuple, "encoded": _decode}[column["kind"]]
+def _column_reader(column: dict):
+    """A function row -> the value of an `_encode_column` column in that clip (_MISSING where it lacks the field)."""
+    decode = {"scalar": None, "tuple": tuple, "encoded": _decode}[column["kind"]]
+    missing = frozenset(column["missing"])
     if "constant" in column:
-        return [decode(column["constant"])] * column["count"]  # scalars and tuples: immutable, safe to share
-    values = column["values"] if column["kind"] == "scalar" else [decode(value) for value in column["values"]]
-    if column["missing"]:
-        values = list(values)
-        for row in column["missing"]:
-            values[row] = _MISSING
-    return values
+        value = decode(column["constant"]) if decode else column["constant"]  # scalars and tuples: safe to share
+        return lambda row: value
+    values = column["values"]
+    if decode is None and not missing:
+        return values.__getitem__
+    return lambda row: _MISSING if row in missing else decode(values[row]) if decode else values[row]
 
 
 # ----------------------------------------------------------------------------
@@ -349,11 +370,13 @@ def build_cache(path: str | os.PathLike, verbose: bool = True) -> Path:
     joints = dataset.layout.num_joints
     keypoint_dtype = _storage_dtype({clip["keypoint"].dtype for clip in clips})
     score_dtype = _storage_dtype({clip["keypoint_score"].dtype for clip in clips})
-    persons = [int(clip["keypoint"].shape[0]) for clip in clips]
-    frames = [int(clip["keypoint"].shape[1]) for clip in clips]
-    offsets = np.concatenate([[0], np.cumsum(np.multiply(persons, frames))]).tolist()
-    rows = offsets.pop()
-    index = {"frame_dir": [], "label": [], "persons": persons, "frames": frames, "offset": offsets}
+    columns = np.zeros((len(clips), len(_COLUMNS)), np.int64)  # label, persons, frames, offset
+    columns[:, 0] = [int(clip["label"]) for clip in clips]
+    columns[:, 1:3] = [clip["keypoint"].shape[:2] for clip in clips]
+    sizes = columns[:, 1] * columns[:, 2]
+    columns[1:, 3] = np.cumsum(sizes)[:-1]
+    rows = int(sizes.sum())
+    index = {"frame_dir": []}
     extras: dict[str, list] = {}  # field -> value per clip so far
 
     temp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.tmp-{os.getpid()}-"))
@@ -367,7 +390,6 @@ def build_cache(path: str | os.PathLike, verbose: bool = True) -> Path:
                 keypoint_file.write(np.ascontiguousarray(clip["keypoint"], keypoint_dtype).data)
                 score_file.write(np.ascontiguousarray(clip["keypoint_score"], score_dtype).data)
                 index["frame_dir"].append(clip["frame_dir"])
-                index["label"].append(int(clip["label"]))
                 for key, value in clip.items():
                     if key not in _FIXED_KEYS:
                         extras.setdefault(key, [_MISSING] * i).append(value)
@@ -380,11 +402,17 @@ def build_cache(path: str | os.PathLike, verbose: bool = True) -> Path:
         index["extra"] = {key: _encode_column(column, f"{path}: field {key!r}") for key, column in extras.items()}
         row_of = {frame_dir: row for row, frame_dir in enumerate(index["frame_dir"])}
         split = {name: [row_of[member] for member in members] for name, members in dataset.split.items()}
-        meta = {"source": str(path.resolve()), "split": split, "class_names": dataset.class_names,
+        split_rows = np.array([row for members in split.values() for row in members], np.int64)
+        meta = {"source": str(path.resolve()), "split": {name: len(members) for name, members in split.items()},
+                "class_names": dataset.class_names,
                 "layout": dataset.layout.name, "num_joints": joints,
                 "keypoint_dtype": str(keypoint_dtype), "score_dtype": str(score_dtype)}
         _write_bytes(temp / "index.json", json.dumps(index, separators=(",", ":")).encode("utf-8"))
         _write_bytes(temp / "meta.json", json.dumps(meta, separators=(",", ":")).encode("utf-8"))
+        for name, array in (("clips.npy", columns), ("split.npy", split_rows)):
+            buffer = io.BytesIO()
+            np.save(buffer, array, allow_pickle=False)
+            _write_bytes(temp / name, buffer.getvalue())
         manifest = {
             "format_version": FORMAT_VERSION,
             "source": str(path.resolve()),
@@ -393,7 +421,7 @@ def build_cache(path: str | os.PathLike, verbose: bool = True) -> Path:
             "num_rows": rows,
             "files": {name: (temp / name).stat().st_size for name in (*_ARRAYS, *_SMALL)},
             "sha256": {name: _sha256(temp / name) for name in _SMALL},
-            "note": "arrays are checked by size and header only; index.json and meta.json by SHA-256",
+            "note": "keypoint arrays are checked by size and header only; the other files by SHA-256",
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         _write_bytes(temp / "manifest.json", (json.dumps(manifest, indent=1) + "\n").encode("utf-8"))
@@ -412,56 +440,104 @@ def build_cache(path: str | os.PathLike, verbose: bool = True) -> Path:
 # Opening
 # ----------------------------------------------------------------------------
 
-def _dataset_from_cache(meta: dict, index: dict, keypoint: np.ndarray, score: np.ndarray, source: str,
-                        classes: list | None) -> SkeletonDataset:
-    """Annotation dicts for `classes` (all when None), their arrays read-only views of the memory maps.
+class CachedClips(Sequence):
+    """The annotation dicts of a cached dataset, read-only, each made on first access and then kept.
 
-    keypoint: (R, V, 2) and score: (R, V), memory-mapped; each clip gets
-    keypoint (M, T, V, 2) and keypoint_score (M, T, V), rows offset..offset+M*T.
+    Behaves as the list that `load_dataset` gives (len, indexing, slicing, iteration,
+    the same dict for the same clip every time) without making 13,320 dicts when a
+    dataset is opened.  Each clip's `keypoint` (M, T, V, 2) and `keypoint_score`
+    (M, T, V) are read-only views of the memory-mapped (R, V, 2) and (R, V) arrays.
+    `frame_dirs` lists the clips' ids in order (SkeletonDataset indexes them
+    without making the clips).  Pickling gives a plain list.
+    """
+
+    def __init__(self, frame_dirs: list[str], labels: list[int], rows: list[int], columns: np.ndarray,
+                 extras: dict, keypoint: np.ndarray, score: np.ndarray, joints: int):
+        self.frame_dirs = frame_dirs          # (N,) ids of the kept clips
+        self._labels = labels                 # (N,) labels as returned (relabelled for a class subset)
+        self._rows = rows                     # (N,) their clip numbers in the cache
+        self._columns = columns               # (all clips, 4) label, persons, frames, first row
+        self._extras = extras                 # field -> function(clip number) -> value or _MISSING
+        self._keypoint = keypoint.view(np.ndarray)  # (R, V, 2) plain arrays still backed by the map
+        self._score = score.view(np.ndarray)        # (R, V)
+        self._joints = joints
+        self._made: list[dict | None] = [None] * len(frame_dirs)
+
+    def __len__(self) -> int:
+        return len(self._made)
+
+    def _make(self, i: int) -> dict:
+        row = self._rows[i]
+        _, persons, frames, start = self._columns[row].tolist()
+        stop = start + persons * frames
+        clip = {"frame_dir": self.frame_dirs[i], "label": self._labels[i]}
+        for key, read in self._extras.items():
+            value = read(row)
+            if value is not _MISSING:
+                clip[key] = value
+        clip["keypoint"] = self._keypoint[start:stop].reshape(persons, frames, self._joints, 2)
+        clip["keypoint_score"] = self._score[start:stop].reshape(persons, frames, self._joints)
+        self._made[i] = clip
+        return clip
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        clip = self._made[i]  # IndexError and negative indices as for a list
+        return clip if clip is not None else self._make(i % len(self))
+
+    def __iter__(self):
+        made = self._made
+        for i in range(len(made)):
+            clip = made[i]
+            yield clip if clip is not None else self._make(i)
+
+    def __reduce__(self):
+        return list, (list(self),)
+
+    def __repr__(self) -> str:
+        return f"<CachedClips: {len(self)} clips, {sum(c is not None for c in self._made)} made so far>"
+
+
+def _dataset_from_cache(meta: dict, index: dict, columns: np.ndarray, split_rows: np.ndarray,
+                        keypoint: np.ndarray, score: np.ndarray, source: str,
+                        classes: list | None) -> SkeletonDataset:
+    """The dataset of an opened cache, reduced to `classes` (all when None); its clips are `CachedClips`.
+
+    columns: (N, 4) label, persons, frames, first row; split_rows: (S,) clip numbers of the
+    splits, concatenated in meta's order; keypoint: (R, V, 2), score: (R, V), memory-mapped.
     """
     layout = get_layout(meta["layout"])
-    frame_dirs, labels, class_names = index["frame_dir"], index["label"], meta["class_names"]
-    split_rows = meta["split"]
-    take = lambda column: column  # noqa: E731  (all clips)
+    frame_dirs, class_names = index["frame_dir"], meta["class_names"]
+    labels = columns[:, 0]
+    bounds = np.cumsum([0, *meta["split"].values()]).tolist()
+    members = {name: split_rows[start:stop] for name, start, stop in zip(meta["split"], bounds, bounds[1:])}
     if classes:
         # select_classes on one stub per class resolves ids and names and numbers the
         # kept classes, so the rules and error messages are exactly those of the uncached path
         stubs = [{"frame_dir": f"class {old}", "label": old, "old": old} for old in range(len(class_names))]
         chosen = select_classes(SkeletonDataset(stubs, {}, class_names, layout, source), list(classes))
-        new_label = {stub["old"]: stub["label"] for stub in chosen.annotations}
+        new_label = np.full(len(class_names), -1, np.int64)
+        for stub in chosen.annotations:
+            new_label[stub["old"]] = stub["label"]
         class_names = chosen.class_names
-        rows = [row for row, label in enumerate(labels) if label in new_label]
-        take = lambda column: [column[row] for row in rows]  # noqa: E731
-        labels = [new_label[label] for label in take(labels)]
-        split_rows = {name: [row for row in members if index["label"][row] in new_label]
-                      for name, members in split_rows.items()}
-    split = {name: [frame_dirs[row] for row in members] for name, members in split_rows.items()}
-
-    # This is most of a warm open, so the views are made by map() over C callables:
-    # no Python bytecode runs per clip.
-    persons, frames, starts, joints = take(index["persons"]), take(index["frames"]), take(index["offset"]), \
-        layout.num_joints
-    slices = list(map(slice, starts, map(operator.add, starts, map(operator.mul, persons, frames))))
-    keypoint, score = keypoint.view(np.ndarray), score.view(np.ndarray)  # plain arrays still backed by the map
-    keypoints = list(map(np.ndarray.reshape, map(keypoint.__getitem__, slices),
-                         zip(persons, frames, repeat(joints), repeat(2))))                  # (M, T, V, 2) each
-    scores = list(map(np.ndarray.reshape, map(score.__getitem__, slices), zip(persons, frames, repeat(joints))))
-    extras = {key: take(_decode_column(column)) for key, column in index["extra"].items()}
-    keys = ("frame_dir", "label", *extras, "keypoint", "keypoint_score")
-    annotations = list(map(dict, map(zip, repeat(keys), zip(take(frame_dirs), labels, *extras.values(),
-                                                            keypoints, scores))))
-    for key, column in index["extra"].items():
-        if column["missing"]:  # fields that only some clips have
-            for clip in annotations:
-                if clip[key] is _MISSING:
-                    del clip[key]
-    return SkeletonDataset(annotations, split, class_names, layout, source)
+        kept = new_label[labels] >= 0  # (N,) bool
+        rows = np.flatnonzero(kept).tolist()
+        labels = new_label[labels[rows]].tolist()
+        members = {name: rows_[kept[rows_]] for name, rows_ in members.items()}
+        kept_frame_dirs = [frame_dirs[row] for row in rows]
+    else:
+        rows, labels, kept_frame_dirs = range(len(frame_dirs)), labels.tolist(), frame_dirs
+    split = {name: [frame_dirs[row] for row in rows_.tolist()] for name, rows_ in members.items()}
+    extras = {key: _column_reader(column) for key, column in index["extra"].items()}
+    clips = CachedClips(kept_frame_dirs, labels, rows, columns, extras, keypoint, score, layout.num_joints)
+    return SkeletonDataset(clips, split, class_names, layout, source)
 
 
 @contextlib.contextmanager
 def _gc_paused():
-    """Pause the cyclic garbage collector: opening makes ~10^5 small containers and
-    none of them cycles, so collections triggered along the way would only cost time."""
+    """Pause the cyclic garbage collector: opening makes thousands of small containers
+    (the JSON index) and none of them cycles, so collections along the way would only cost time."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -476,9 +552,10 @@ def open_cached_dataset(path: str | os.PathLike, classes: list | None = None, re
     """The dataset of pickle `path` through its cache (built, or rebuilt, when needed).
 
     `classes` (ids or names, as `select_classes` takes) keeps only those clips,
-    relabelled 0..K-1 in the given order; only their annotation dicts are made.
-    Each clip's `keypoint` (M, T, V, 2) and `keypoint_score` (M, T, V) are
-    read-only views of the memory-mapped cache: nothing is read until used.
+    relabelled 0..K-1 in the given order.  `annotations` is a `CachedClips`: each
+    clip's dict is made when first used, its `keypoint` (M, T, V, 2) and
+    `keypoint_score` (M, T, V) read-only views of the memory-mapped cache, so
+    nothing is read until used.
     A broken or stale cache is reported on stderr and rebuilt, never used.
     """
     path = Path(path)

@@ -42,16 +42,18 @@ def _augment(skeleton: np.ndarray, layout: Layout, augment: AugmentConfig, rng: 
 
 
 def clip_to_input(clip: dict, layout: Layout, preprocess: PreprocessConfig, streams: list[str],
-                  rng: np.random.Generator | None = None, augment: AugmentConfig | None = None) -> np.ndarray:
+                  rng: np.random.Generator | None = None, augment: AugmentConfig | None = None,
+                  view: int = 0, num_views: int = 1) -> np.ndarray:
     """One annotation dict to a float32 array (C, T, V, M).
 
     Without `rng` everything is deterministic.  With `rng`, frames are sampled at
     random (unless `augment` turns random sampling off) and an enabled `augment`
-    adds rotation, scale and flip.
+    adds rotation, scale and flip.  View k of `num_views` is a fixed, differently
+    sampled copy for multi-clip testing.
     """
     augmenting = augment is not None and augment.enabled and rng is not None
     sample_rng = rng if (not augmenting or augment.random_sampling) else None
-    skeleton, _ = preprocess_clip(clip, layout, preprocess, sample_rng)    # (M, T, V, 2)
+    skeleton, _ = preprocess_clip(clip, layout, preprocess, sample_rng, view, num_views)   # (M, T, V, 2)
     if augmenting:
         skeleton = _augment(skeleton, layout, augment, rng)
     features = _apply_streams(skeleton, layout, streams)                   # (M, T, V, C)
@@ -62,14 +64,15 @@ class ClipDataset(Dataset):
     """Model inputs and labels of a list of clips.
 
     Without augmentation every clip is preprocessed once, up front, so an epoch
-    costs no preprocessing (`view` k > 0 gives a fixed, differently sampled copy,
-    for multi-clip testing).  With augmentation each item is made afresh from a
+    costs no preprocessing (view k of `num_views`: a fixed, differently sampled
+    copy, for multi-clip testing).  With augmentation each item is made afresh from a
     generator seeded by (seed, epoch, index), so runs are reproducible.
     Items: (input (C, T, V, M) float32 tensor, label int64 tensor).
     """
 
     def __init__(self, clips: list[dict], layout: Layout, preprocess: PreprocessConfig, streams: list[str],
-                 augment: AugmentConfig | None = None, seed: int = 0, view: int = 0):
+                 augment: AugmentConfig | None = None, seed: int = 0, view: int = 0,
+                 num_views: int = 1):
         self.clips, self.layout, self.preprocess, self.streams = clips, layout, preprocess, streams
         self.augment = augment if augment is not None and augment.enabled else None
         self.seed, self.epoch = seed, 0
@@ -79,8 +82,7 @@ class ClipDataset(Dataset):
             channels = stream_channels(streams)
             shape = (0, channels, preprocess.length, layout.num_joints, preprocess.max_persons)
             arrays = [
-                clip_to_input(clip, layout, preprocess, streams, np.random.default_rng([seed, view, i]) if view else None)
-                for i, clip in enumerate(clips)
+                clip_to_input(clip, layout, preprocess, streams, view=view, num_views=num_views) for clip in clips
             ]
             self.inputs = torch.from_numpy(np.stack(arrays)) if arrays else torch.zeros(shape)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import pickle
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,9 +29,14 @@ _UCF_ID = re.compile(r"^v_(?P<name>[A-Za-z0-9]+)_g(?P<group>\d+)_c(?P<clip>\d+)$
 
 @dataclass
 class SkeletonDataset:
-    """Validated clips plus their splits, class names and skeleton layout."""
+    """Validated clips plus their splits, class names and skeleton layout.
 
-    annotations: list[dict]
+    `annotations` is a list of clip dicts, or a read-only sequence of them (the
+    dataset cache's `CachedClips`, which makes each dict on first access and lists
+    the ids as `frame_dirs`, so that indexing them needs no clip).
+    """
+
+    annotations: Sequence[dict]
     split: dict[str, list[str]]
     class_names: list[str]
     layout: Layout
@@ -38,7 +44,10 @@ class SkeletonDataset:
     _index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
-        self._index = {clip["frame_dir"]: i for i, clip in enumerate(self.annotations)}
+        frame_dirs = getattr(self.annotations, "frame_dirs", None)
+        if frame_dirs is None:
+            frame_dirs = [clip["frame_dir"] for clip in self.annotations]
+        self._index = dict(zip(frame_dirs, range(len(frame_dirs))))  # a repeated id: its last clip, as before
 
     @property
     def num_classes(self) -> int:
@@ -185,7 +194,7 @@ def to_dict(dataset: SkeletonDataset) -> dict:
     """The pickle-ready dict of a dataset (the format `load_dataset` reads)."""
     return {
         "split": dataset.split,
-        "annotations": dataset.annotations,
+        "annotations": dataset.annotations if isinstance(dataset.annotations, list) else list(dataset.annotations),
         "class_names": dataset.class_names,
         "layout": dataset.layout.name,
     }

@@ -4,17 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import torch
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
-from torch.utils.data import DataLoader
 
 from helpers.checkpoint import LoadedCheckpoint
-from helpers.clips import ClipDataset
 from helpers.dataset import SkeletonDataset
 from helpers.errors import UserInputError
 from helpers.io_utils import atomic_write_json
 from helpers.splits import make_splits
-from helpers.training import classification_metrics, pick_device, predict_logits
+from helpers.training import classification_metrics, make_views, pick_device, predict_views
 
 
 def split_clips(dataset: SkeletonDataset, checkpoint: LoadedCheckpoint, split: str) -> list[dict]:
@@ -26,20 +23,14 @@ def split_clips(dataset: SkeletonDataset, checkpoint: LoadedCheckpoint, split: s
     return [dataset.clip(i) for i in getattr(splits, split)]
 
 
-@torch.no_grad()
 def clip_probabilities(checkpoint: LoadedCheckpoint, clips: list[dict], device: str = "auto") -> np.ndarray:
     """Class probabilities (N, K), averaged over `augment.test_clips` sampled views of each clip."""
     device = pick_device(device)
     model = checkpoint.model.to(device).eval()
-    views = max(1, checkpoint.config.augment.test_clips)
-    total = None
-    for view in range(views):
-        clip_set = ClipDataset(clips, checkpoint.layout, checkpoint.preprocess, checkpoint.streams,
-                               seed=checkpoint.config.train.seed, view=view)
-        logits, _ = predict_logits(model, DataLoader(clip_set, batch_size=256), device)
-        probabilities = torch.softmax(logits, dim=1).numpy()
-        total = probabilities if total is None else total + probabilities
-    return total / views
+    views = make_views(clips, checkpoint.layout, checkpoint.preprocess, checkpoint.streams,
+                       checkpoint.config.augment.test_clips)
+    probabilities, _ = predict_views(model, views, device)
+    return probabilities.numpy()
 
 
 def evaluate(checkpoint: LoadedCheckpoint, dataset: SkeletonDataset, split: str = "test",

@@ -64,14 +64,15 @@ MODELS = _model_table()
 
 
 def model_kwargs(config) -> dict:
-    """Keyword arguments of the model class named in a ModelConfig (beyond classes, layout, channels)."""
-    if config.name in ("baseline", "improved"):
-        kwargs = {"hidden_size": config.hidden_size, "num_layers": config.num_layers}
-        if config.name == "improved":
-            kwargs["dropout"] = config.dropout
+    """Keyword arguments of the model class named in `config.model` (beyond classes, layout, channels)."""
+    model = config.model
+    if model.name in ("baseline", "improved"):
+        kwargs = {"hidden_size": model.hidden_size, "num_layers": model.num_layers}
+        if model.name == "improved":
+            kwargs["dropout"] = model.dropout
     else:
-        kwargs = {"dropout": config.dropout}
-    return {**kwargs, **config.extra}
+        kwargs = {"dropout": model.dropout, "max_persons": config.preprocess.max_persons}
+    return {**kwargs, **model.extra}
 
 
 def build_model(name: str, num_classes: int, layout: Layout, in_channels: int, **kwargs) -> nn.Module:

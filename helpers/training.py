@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.metrics import f1_score
 from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
@@ -44,13 +43,18 @@ def seed_everything(seed: int) -> None:
 
 
 def make_optimizer(model: nn.Module, config) -> torch.optim.Optimizer:
+    """The optimizer of `config.optimizer`; weight decay applies to weight matrices and kernels only,
+    not to biases, normalisation parameters or learnable adjacency offsets."""
+    exempt = model.no_weight_decay() if hasattr(model, "no_weight_decay") else set()
+    decay = [p for name, p in model.named_parameters() if p.ndim > 1 and name not in exempt]
+    no_decay = [p for name, p in model.named_parameters() if p.ndim <= 1 or name in exempt]
+    groups = [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
     if config.optimizer == "adam":
-        return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        return torch.optim.Adam(groups, lr=config.lr)
     if config.optimizer == "adamw":
-        return torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        return torch.optim.AdamW(groups, lr=config.lr)
     if config.optimizer == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=config.lr, momentum=0.9, nesterov=True,
-                               weight_decay=config.weight_decay)
+        return torch.optim.SGD(groups, lr=config.lr, momentum=0.9, nesterov=True)
     raise UserInputError(f"train.optimizer: unknown optimizer {config.optimizer!r}; use adam, adamw or sgd")
 
 
@@ -66,11 +70,29 @@ def lr_factor(step: int, total_steps: int, warmup_steps: int, schedule: str) -> 
     raise UserInputError(f"train.schedule: unknown schedule {schedule!r}; use constant or cosine")
 
 
+def macro_f1(labels: np.ndarray, predictions: np.ndarray, num_classes: int) -> float:
+    """Mean over classes 0..K-1 of F1 = 2 TP / (2 TP + FP + FN), 0 for a class never true nor predicted.
+
+    The same number as sklearn's `f1_score(labels, predictions, average="macro",
+    labels=range(K), zero_division=0)`, computed here so that training does not
+    import sklearn (about 100 MiB of memory).  labels, predictions: (N,) ints.
+    """
+    labels, predictions = np.asarray(labels).ravel(), np.asarray(predictions).ravel()
+
+    def count(values: np.ndarray) -> np.ndarray:  # (K,) occurrences of each class; other values ignored
+        values = values[(values >= 0) & (values < num_classes)]
+        return np.bincount(values.astype(np.int64), minlength=num_classes)
+
+    true_positives = count(labels[labels == predictions])
+    denominator = (count(labels) + count(predictions)).astype(np.float64)  # 2 TP + FP + FN
+    f1 = np.divide(2.0 * true_positives, denominator, out=np.zeros(num_classes), where=denominator > 0)
+    return float(f1.mean())
+
+
 def classification_metrics(labels: np.ndarray, predictions: np.ndarray, num_classes: int) -> dict:
     return {
         "acc": float((labels == predictions).mean()) if len(labels) else float("nan"),
-        "f1": float(f1_score(labels, predictions, average="macro", labels=list(range(num_classes)),
-                             zero_division=0)) if len(labels) else float("nan"),
+        "f1": macro_f1(labels, predictions, num_classes) if len(labels) else float("nan"),
     }
 
 
@@ -83,6 +105,22 @@ def predict_logits(model: nn.Module, loader: DataLoader, device: torch.device) -
         outputs.append(model(inputs.to(device)).float().cpu())
         labels.append(targets)
     return torch.cat(outputs), torch.cat(labels)
+
+
+def predict_views(model: nn.Module, views: list[ClipDataset], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Class probabilities (N, K) averaged over views (sampled copies) of the same clips, and labels (N,)."""
+    total, labels = None, None
+    for view in views:
+        logits, labels = predict_logits(model, DataLoader(view, batch_size=256), device)
+        probabilities = torch.softmax(logits, dim=1)
+        total = probabilities if total is None else total + probabilities
+    return total / len(views), labels
+
+
+def make_views(clips: list[dict], layout, preprocess, streams: list[str], num_views: int) -> list[ClipDataset]:
+    """`num_views` deterministic, differently sampled copies of `clips` for multi-clip testing."""
+    num_views = max(1, num_views)
+    return [ClipDataset(clips, layout, preprocess, streams, view=k, num_views=num_views) for k in range(num_views)]
 
 
 def _history_csv(history: list[dict]) -> str:
@@ -119,13 +157,12 @@ def train(config: Config, dataset: SkeletonDataset | None = None, out_dir: str |
         raise UserInputError(f"{dataset.source}: the training split is empty")
     train_set = ClipDataset(train_clips, dataset.layout, config.preprocess, streams, config.augment,
                             seed=config.train.seed)
-    val_set = ClipDataset(val_clips, dataset.layout, config.preprocess, streams)
+    val_views = make_views(val_clips, dataset.layout, config.preprocess, streams, config.augment.test_clips)
     generator = torch.Generator().manual_seed(config.train.seed)
     train_loader = DataLoader(train_set, batch_size=config.train.batch_size, shuffle=True, generator=generator,
                               drop_last=len(train_set) > config.train.batch_size)
-    val_loader = DataLoader(val_set, batch_size=256)
 
-    kwargs = model_kwargs(config.model)
+    kwargs = model_kwargs(config)
     model = build_model(config.model.name, dataset.num_classes, dataset.layout, in_channels, **kwargs).to(device)
     optimizer = make_optimizer(model, config.train)
     steps_per_epoch = len(train_loader)
@@ -134,7 +171,7 @@ def train(config: Config, dataset: SkeletonDataset | None = None, out_dir: str |
     criterion = nn.CrossEntropyLoss(label_smoothing=config.train.label_smoothing)
     if verbose:
         print(f"Model {config.model.name}: {count_parameters(model):,} parameters, device {device}; "
-              f"{len(train_set)} train / {len(val_set)} val clips ({splits.protocol})")
+              f"{len(train_set)} train / {len(val_clips)} val clips ({splits.protocol})")
 
     history: list[dict] = []
     best_f1, step = -1.0, 0
@@ -170,10 +207,11 @@ def train(config: Config, dataset: SkeletonDataset | None = None, out_dir: str |
         row = {"epoch": epoch, "lr": optimizer.param_groups[0]["lr"],
                "train_loss": sum(losses) / len(train_labels), "train_acc": train_metrics["acc"],
                "train_f1": train_metrics["f1"]}
-        if len(val_set):
-            logits, val_labels = predict_logits(model, val_loader, device)
-            val_metrics = classification_metrics(val_labels.numpy(), logits.argmax(1).numpy(), dataset.num_classes)
-            row.update(val_loss=float(nn.functional.cross_entropy(logits, val_labels)),
+        if val_clips:
+            probabilities, val_labels = predict_views(model, val_views, device)
+            val_metrics = classification_metrics(val_labels.numpy(), probabilities.argmax(1).numpy(),
+                                                 dataset.num_classes)
+            row.update(val_loss=float(nn.functional.nll_loss(probabilities.clamp_min(1e-12).log(), val_labels)),
                        val_acc=val_metrics["acc"], val_f1=val_metrics["f1"])
         else:
             row.update(val_loss=float("nan"), val_acc=float("nan"), val_f1=float("nan"))
@@ -186,7 +224,7 @@ def train(config: Config, dataset: SkeletonDataset | None = None, out_dir: str |
                        f"f1={row['val_f1']:.4f}")
         metrics = {k: v for k, v in row.items() if isinstance(v, float)}
         # with no validation clips, the last epoch counts as best
-        score = row["val_f1"] if len(val_set) else float(epoch)
+        score = row["val_f1"] if val_clips else float(epoch)
         if score > best_f1:
             best_f1 = score
             save_checkpoint(out_dir / "best.pt", model, config, dataset.class_names, dataset.layout, in_channels,
@@ -195,6 +233,6 @@ def train(config: Config, dataset: SkeletonDataset | None = None, out_dir: str |
                         kwargs, epoch, metrics)
         atomic_write_text(out_dir / "history.csv", _history_csv(history))
     if verbose:
-        best = max(history, key=lambda r: r["val_f1"] if len(val_set) else r["epoch"])
+        best = max(history, key=lambda r: r["val_f1"] if val_clips else r["epoch"])
         print(f"Best epoch {best['epoch']} (val macro-F1 {best['val_f1']:.4f}) saved to {out_dir / 'best.pt'}")
     return history

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from helpers.augment import random_sample_indices, uniform_sample_indices
 from helpers.errors import UserInputError
 from helpers.layouts import Layout
 
@@ -39,27 +40,31 @@ def rank_persons(score: np.ndarray, strategy: str = "max_score") -> np.ndarray:
 
 
 def fix_length(array: np.ndarray, length: int, sampling: str = "loop",
-               rng: np.random.Generator | None = None, axis: int = 0) -> np.ndarray:
+               rng: np.random.Generator | None = None, axis: int = 0, view: int = 0,
+               num_views: int = 1) -> np.ndarray:
     """Resample `array` to `length` frames along `axis`.
 
-    'loop': crop to `length` if longer (from the start, or at a random offset when
-    `rng` is given), repeat the clip from its start if shorter.  'uniform':
-    `length` evenly spaced frames (one random frame per segment when `rng` is given).
+    'loop' (the report): crop to `length` if longer, repeat the clip from its start
+    if shorter; the crop starts at 0, at a random offset with `rng`, or, for view k
+    of `num_views`, at evenly spread offsets.  'uniform' (PYSKL's UniformSampleFrames):
+    one frame from each of `length` equal segments, at random with `rng`, else at
+    offset (k + 0.5) / num_views inside every segment.
     """
     frames = array.shape[axis]
     if sampling == "loop":
         if frames >= length:
-            start = int(rng.integers(0, frames - length + 1)) if rng is not None else 0
+            if rng is not None:
+                start = int(rng.integers(0, frames - length + 1))
+            else:
+                start = (frames - length) * view // max(1, num_views - 1) if num_views > 1 else 0
             index = np.arange(start, start + length)
         else:
             index = np.arange(length) % frames
     elif sampling == "uniform":
-        edges = np.linspace(0, frames, length + 1)
         if rng is not None:
-            index = np.floor(edges[:-1] + rng.random(length) * (edges[1:] - edges[:-1]))
+            index = random_sample_indices(frames, length, rng)
         else:
-            index = np.floor((edges[:-1] + edges[1:]) / 2)
-        index = np.clip(index.astype(int), 0, frames - 1)
+            index = uniform_sample_indices(frames, length, num_views)[view]
     else:
         raise UserInputError(f"unknown sampling {sampling!r}; use 'loop' or 'uniform'")
     return np.take(array, index, axis=axis)
@@ -114,9 +119,12 @@ def _extent(points: np.ndarray, valid: np.ndarray) -> float:
 
 
 def preprocess_clip(clip: dict, layout: Layout, config: PreprocessConfig,
-                    rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+                    rng: np.random.Generator | None = None, view: int = 0,
+                    num_views: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """One annotation dict to model input.
 
+    Frames are sampled at random with `rng`, else deterministically (view k of
+    `num_views` for multi-clip testing).
     Returns (skeleton (M, T, V, 2) float32 with M = config.max_persons and
     T = config.length, person_order (M',) the slots used, in order).  Missing
     persons are zero-filled.
@@ -131,7 +139,7 @@ def preprocess_clip(clip: dict, layout: Layout, config: PreprocessConfig,
     keypoint, score = keypoint[order], score[order]
     # resample coordinates and scores together so random offsets match
     joined = np.concatenate([keypoint.astype(np.float32), score[..., None].astype(np.float32)], axis=-1)
-    joined = fix_length(joined, config.length, config.sampling, rng, axis=1)   # (M, T, V, 3)
+    joined = fix_length(joined, config.length, config.sampling, rng, axis=1, view=view, num_views=num_views)   # (M, T, V, 3)
     keypoint, score = joined[..., :2], joined[..., 2]
     skeleton = normalize(keypoint, score, layout, config.min_score, config.center)
     if skeleton.shape[0] < config.max_persons:

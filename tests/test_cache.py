@@ -1,5 +1,6 @@
 import json
 import os
+import pickle
 
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ from helpers import cache
 from helpers.cache import cache_folder, open_cached_dataset
 from helpers.config import DataConfig
 from helpers.data import open_dataset
-from helpers.dataset import load_dataset, save_dataset, to_dict
+from helpers.dataset import load_dataset, save_dataset, select_classes, to_dict
 from helpers.errors import UserInputError
 
 
@@ -79,6 +80,29 @@ def test_clips_are_read_only_memory_mapped_views_that_still_pickle_safely(tiny_d
     assert_same_clips(again.annotations, dataset.annotations)
 
 
+def test_annotations_are_made_on_first_access_and_behave_as_a_list(tiny_dataset_path, tmp_path):
+    reference = load_dataset(tiny_dataset_path)
+    dataset = open_cached_dataset(tiny_dataset_path, verbose=False)
+    clips = dataset.annotations
+    assert isinstance(clips, cache.CachedClips) and "0 made" in repr(clips)
+    assert clips.frame_dirs == [clip["frame_dir"] for clip in reference.annotations]
+    assert dataset.clip(clips.frame_dirs[5]) is clips[5] is clips[5 - len(clips)]  # made once, then kept
+    assert "1 made" in repr(clips)
+    clips[3]["note"] = "kept"  # the same dict comes back, as from a list
+    assert clips[3]["note"] == "kept" and next(iter(clips[3:4]))["note"] == "kept"
+    del clips[3]["note"]
+    assert_same_clips(clips[2:9:3], reference.annotations[2:9:3])
+    with pytest.raises(IndexError):
+        clips[len(clips)]
+    with pytest.raises(TypeError):
+        clips[0] = {}  # read-only
+    # what the rest of the project does with annotations works as on a list
+    assert type(to_dict(dataset)["annotations"]) is list
+    assert_same_clips(pickle.loads(pickle.dumps(clips)), reference.annotations)
+    subset = select_classes(dataset, [1])
+    assert_same_clips(subset.annotations, select_classes(reference, [1]).annotations)
+
+
 def test_uncommon_fields_come_back_as_they_were(tiny_dataset_dict, tmp_path):
     clips = tiny_dataset_dict["annotations"]
     clips[0]["modality"] = "Pose"                       # a field only some clips have
@@ -130,6 +154,8 @@ BREAKAGES = {
     "scores missing": (lambda f: (f / "keypoint_score.npy").unlink(), "keypoint_score.npy is missing"),
     "index edited, same size": (lambda f: _flip_middle_byte(f / "index.json"), "index.json does not match"),
     "meta not JSON": (lambda f: (f / "meta.json").write_text("garbage"), "meta.json has 7 bytes"),
+    "clip table edited, same size": (lambda f: _flip_middle_byte(f / "clips.npy"), "clips.npy does not match"),
+    "split rows missing": (lambda f: (f / "split.npy").unlink(), "split.npy is missing"),
 }
 
 
@@ -213,7 +239,7 @@ def test_build_is_atomic_and_cleans_up(tiny_dataset_path, cache_root, monkeypatc
     open_cached_dataset(tiny_dataset_path, rebuild=True, verbose=False)  # replaces the existing folder
     assert [p.name for p in cache_root.iterdir()] == [folder.name]
     assert sorted(p.name for p in folder.iterdir()) == [
-        "index.json", "keypoint.npy", "keypoint_score.npy", "manifest.json", "meta.json"]
+        "clips.npy", "index.json", "keypoint.npy", "keypoint_score.npy", "manifest.json", "meta.json", "split.npy"]
 
 
 def test_a_build_removes_caches_of_deleted_sources(tiny_dataset_dict, tmp_path, cache_root):

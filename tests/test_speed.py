@@ -34,7 +34,9 @@ def test_benchmark_reports_every_measurement_as_numbers(five_class_path):
         for key in ("seconds", "cpu_seconds", "peak_rss_mb"):
             assert is_number(result[step][key]), (step, key)
     for run in ("subset_run", "subset_run_uncached"):
-        assert is_number(result[run]["peak_rss_mb"]) and is_number(result[run]["rss_after_imports_mb"])
+        for key in ("peak_rss_mb", "rss_python_mb", "rss_after_torch_mb", "rss_after_imports_mb",
+                    "peak_after_imports_mb", "rss_after_open_mb"):
+            assert is_number(result[run][key]), (run, key)
         for name in speed.LSTMS:
             assert 0 <= result[run]["runs"][name]["data_wait_share"] <= 1
     baseline = result["models"]["baseline"]
@@ -43,12 +45,19 @@ def test_benchmark_reports_every_measurement_as_numbers(five_class_path):
     assert set(result["targets"]) == set(speed.TARGETS)
     for target in result["targets"].values():
         assert is_number(target["value"]) and isinstance(target["passed"], bool)
+    memory = result["targets"]["subset_rss_share"]  # the literal target, with both references beside it
+    assert memory["value"] == result["subset_run"]["peak_rss_mb"] / result["unpickle"]["peak_rss_mb"]
+    uncached = result["subset_run_uncached"]["peak_rss_mb"]
+    assert memory["uncached_value"] == result["subset_run"]["peak_rss_mb"] / uncached
+    assert is_number(memory["import_floor_mb"]) and is_number(memory["floor_share"])
     machine = result["machine"]
     assert is_number(machine["cpu_count"]) and machine["torch_threads"] == 1
     assert machine["torch"] and machine["numpy"] and machine["python"] and len(machine["load_average_before"]) == 3
 
     report = speed.format_report(result)
     assert "| baseline |" in report and ("PASS" in report or "FAIL" in report)
+    assert "(a) unpickling the full file alone" in report and "(b) the same five-class run without the cache" in report
+    assert "import floor" in report
 
 
 def test_a_measurement_runs_in_its_own_process(five_class_path):
