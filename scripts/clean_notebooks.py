@@ -1,0 +1,55 @@
+#!/usr/bin/env python
+"""Make the series notebooks commit-ready.
+
+    python scripts/clean_notebooks.py             # clean notebooks/*.ipynb in place
+    python scripts/clean_notebooks.py --execute   # run 01-05 (full default run), store their outputs, clean them
+
+Cleaning removes what changes from run to run or needs a live kernel: execution
+timestamps, widget state and widget views, the Python version, odd kernelspecs
+(see helpers.report.clean_notebook).  --execute runs the notebooks through
+`helpers.report` (fresh kernel each, in order) and so also writes the HTML report;
+unset CI for the full run that notebooks are committed with.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+
+from helpers.report import NOTEBOOK_DIR, NOTEBOOKS, NotebookFailed, build_report, clean_notebook  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks (default: notebooks/01..05)")
+    parser.add_argument("--execute", action="store_true",
+                        help="run the notebooks first (fresh kernel each, in order) and store their outputs")
+    args = parser.parse_args(argv)
+    paths = args.notebooks or [NOTEBOOK_DIR / name for name in NOTEBOOKS]
+    if args.execute:
+        if "CI" in os.environ:
+            print("note: CI is set, so this is a smoke run; unset CI for the outputs to commit", file=sys.stderr)
+        folders = {path.resolve().parent for path in paths}
+        if len(folders) != 1:
+            parser.error("--execute takes notebooks from one folder")
+        try:
+            build_report(paths, save_notebooks_to=folders.pop())
+        except NotebookFailed as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        return 0
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.write(clean_notebook(nb), path)
+        print(f"cleaned {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
