@@ -142,6 +142,15 @@ def test_fullsize_small(small_full):
         assert sorted(train + test) == ids
 
 
+def test_fullsize_person_slots_are_like_the_pyskl_ucf101_pickles(small_full):
+    slots = np.array([c["keypoint"].shape[0] for c in small_full["annotations"]])
+    shares = np.bincount(slots, minlength=4)[1:] / len(slots)  # 1, 2, 3 slots: about 30%, 30%, 40%
+    assert np.all(np.abs(shares - [0.3, 0.3, 0.4]) < 0.1) and 1.9 < slots.mean() < 2.4
+    extra = np.concatenate([(c["keypoint_score"][1:].sum(-1) == 0).ravel()  # (M-1)*T: empty slot-frames
+                            for c in small_full["annotations"] if c["keypoint"].shape[0] > 1])
+    assert 0.1 < extra.mean() < 0.9  # extra slots are partly zero-filled (bystanders, missed frames)
+
+
 def test_fullsize_is_deterministic_and_sized_like_ucf101(small_full):
     assert_same_dataset(small_full, generate_fullsize_dataset(seed=0, num_clips=SMALL_FULL, progress=False))
     lengths = [c["total_frames"] for c in small_full["annotations"]]
