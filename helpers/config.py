@@ -90,10 +90,24 @@ def config_from_dict(values: dict, where: str = "config") -> Config:
     return _fill(Config, values or {}, where)
 
 
-def load_config(path: str | os.PathLike | None) -> Config:
-    """A Config from a YAML file (fields not given keep their defaults); None gives the defaults."""
-    if path is None:
-        return Config()
+def apply_overrides(config: Config, values: dict, where: str) -> Config:
+    """Overwrite fields of `config` in place from nested `{section: {field: value}}` (a recipe)."""
+    if not isinstance(values, dict):
+        raise UserInputError(f"{where}: expected a mapping of config sections, got {type(values).__name__}")
+    for section, fields in values.items():
+        target = getattr(config, section, None)
+        if not dataclasses.is_dataclass(target) or not isinstance(fields, dict):
+            raise UserInputError(f"{where}: unknown config section '{section}'")
+        known = {f.name for f in dataclasses.fields(target)}
+        for name, value in fields.items():
+            if name not in known:
+                raise UserInputError(f"{where}: unknown field '{section}.{name}' (known: {', '.join(sorted(known))})")
+            setattr(target, name, value)
+    return config
+
+
+def read_yaml(path: str | os.PathLike) -> dict:
+    """A YAML mapping from `path`, with errors that name the file."""
     path = Path(path)
     if not path.is_file():
         raise UserInputError(f"{path}: config file not found")
@@ -101,7 +115,14 @@ def load_config(path: str | os.PathLike | None) -> Config:
         values = yaml.safe_load(path.read_text())
     except yaml.YAMLError as error:
         raise UserInputError(f"{path}: not valid YAML ({error})") from None
-    return config_from_dict(values or {}, str(path))
+    return values or {}
+
+
+def load_config(path: str | os.PathLike | None) -> Config:
+    """A Config from a YAML file (fields not given keep their defaults); None gives the defaults."""
+    if path is None:
+        return Config()
+    return config_from_dict(read_yaml(path), str(path))
 
 
 def save_config(config: Config, path: str | os.PathLike) -> None:

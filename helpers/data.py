@@ -1,6 +1,9 @@
 """Which dataset a run uses: the configured file, or the built-in synthetic default."""
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 from helpers.cache import open_cached_dataset
 from helpers.config import DataConfig
 from helpers.dataset import SkeletonDataset, load_dataset, select_classes
@@ -8,15 +11,22 @@ from helpers.errors import UserInputError
 from helpers.paths import resolve_data_path, synthetic_dataset_path
 
 
-def default_dataset_path(verbose: bool = True):
-    """The built-in synthetic dataset, generated once (deterministically) under the data folder."""
-    path = synthetic_dataset_path()
-    if not path.is_file():
-        from helpers.synthetic import generate_default_dataset, write_dataset_pickle
+def default_dataset_path(verbose: bool = True) -> Path:
+    """The built-in synthetic dataset, generated once (deterministically) under the data folder.
 
-        write_dataset_pickle(generate_default_dataset(seed=0), path)
+    The file name carries a hash of the generator's source, so a changed generator
+    never leaves a stale file in use.
+    """
+    from helpers import synthetic
+
+    digest = hashlib.sha256(Path(synthetic.__file__).read_bytes()).hexdigest()[:10]
+    path = synthetic_dataset_path().with_name(f"{synthetic_dataset_path().stem}-{digest}.pkl")
+    if not path.is_file():
+        for stale in path.parent.glob(f"{synthetic_dataset_path().stem}*.pkl"):
+            stale.unlink()
+        synthetic.write_dataset_pickle(synthetic.generate_default_dataset(seed=0), path)
     if verbose:
-        print(f"No dataset file configured: using the built-in SYNTHETIC dataset ({path}).")
+        print(f"No dataset file configured: using the built-in SYNTHETIC dataset ({path.name}).")
     return path
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from helpers.checkpoint import LoadedCheckpoint, load_checkpoint
-from helpers.config import Config, load_config
+from helpers.config import Config, apply_overrides, load_config, read_yaml
 from helpers.data import open_dataset
 from helpers.dataset import SkeletonDataset
 from helpers.errors import UserInputError
@@ -35,17 +35,16 @@ DEFAULT_CONFIG = PROJECT_ROOT / "configs" / "default.yaml"
 
 # Every model of the series, in table order: notebook 03 trains the first (the
 # baseline), notebook 04 trains the rest and notebook 05 compares them all.
-# Run name -> config overrides ("section.field": value) on top of the series config.
-# A new model is one line here, e.g.
-#     "stgcn": {"model.name": "stgcn", "preprocess.max_persons": 2},
+# Run name -> changes on top of the series config: "section.field": value pairs,
+# and/or "recipe": a YAML file of config sections (preprocess, augment, model,
+# train) holding a model's own training recipe.  A new model is one line here.
 SERIES_MODELS: dict[str, dict] = {
     "baseline": {"model.name": "baseline"},
     "improved": {"model.name": "improved"},
+    "stgcn": {"recipe": "configs/recipes/stgcn.yaml"},
 }
 
-# Full runs: at most this many epochs (the configs' own epochs for long runs are
-# often more than the notebooks need); smoke runs: SMOKE_EPOCHS.
-FULL_MAX_EPOCHS = 30
+# Smoke runs (CI set) train this many epochs; full runs the config's own.
 SMOKE_EPOCHS = 1
 # Smoke runs keep at most this many clips per class in each of the file's splits.
 # The built-in default has at most 40 per class and split, so its smoke run sees
@@ -108,9 +107,7 @@ class SeriesSettings:
         return self.models[1:]
 
     def base_config(self) -> Config:
-        config = load_config(self.config_path)
-        config.train.epochs = SMOKE_EPOCHS if self.smoke else min(config.train.epochs, FULL_MAX_EPOCHS)
-        return config
+        return load_config(self.config_path)
 
     def config(self, run: str) -> Config:
         """The series config for model run `run` (a key of SERIES_MODELS), its run folder set."""
@@ -118,7 +115,13 @@ class SeriesSettings:
             raise UserInputError(f"unknown series model {run!r}; the series has: {', '.join(SERIES_MODELS)}")
         config = self.base_config()
         for key, value in SERIES_MODELS[run].items():
-            _set_dotted(config, key, value)
+            if key == "recipe":
+                recipe = resolve_data_path(value)
+                apply_overrides(config, read_yaml(recipe), str(recipe))
+            else:
+                _set_dotted(config, key, value)
+        if self.smoke:
+            config.train.epochs = SMOKE_EPOCHS
         config.out_dir = str(self.run_dir(run))
         return config
 

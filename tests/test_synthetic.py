@@ -177,3 +177,21 @@ def test_command_line(tmp_path, capsys):
     path = main(["--out", str(tmp_path / "full.pkl"), "--full", "--num-clips", "101", "--seed", "3"])
     data = load_dataset(path)
     assert len(data.annotations) == 101 and data.num_classes == 101
+
+
+def test_default_dataset_file_follows_the_generator_source(tmp_path, monkeypatch):
+    """A changed generator must never leave a stale default dataset in use."""
+    import helpers.synthetic
+    from helpers.data import default_dataset_path
+
+    monkeypatch.setenv("SKELETON_ACTIONS_DATA", str(tmp_path))
+    calls = []
+    monkeypatch.setattr(helpers.synthetic, "generate_default_dataset", lambda seed: calls.append(seed) or
+                        {"split": {}, "annotations": []})
+    first = default_dataset_path(verbose=False)
+    assert default_dataset_path(verbose=False) == first and calls == [0]     # generated once, then reused
+    fake_source = tmp_path / "synthetic.py"
+    fake_source.write_text("# another generator\n")
+    monkeypatch.setattr(helpers.synthetic, "__file__", str(fake_source))
+    second = default_dataset_path(verbose=False)
+    assert second != first and calls == [0, 0] and not first.exists()      # regenerated, stale file removed
