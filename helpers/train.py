@@ -2,6 +2,7 @@
 
     python -m helpers.train --config configs/default.yaml --model baseline|improved [--epochs N]
                             [--dropout P] [--out DIR] [--seed S]
+    python -m helpers.train --config configs/default.yaml --recipe configs/recipes/stgcn.yaml
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import argparse
 import sys
 
 from helpers.cli import run_command
-from helpers.config import load_config
+from helpers.config import apply_overrides, load_config, read_yaml
 from helpers.models import MODELS
 from helpers.paths import runs_dir
 from helpers.training import train
@@ -21,6 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a skeleton action classifier. Writes best.pt (best val macro-F1), last.pt, "
                     "history.csv, config.yaml and splits.json into the run folder.")
     parser.add_argument("--config", help="YAML config (default: built-in defaults on the synthetic dataset)")
+    parser.add_argument("--recipe", help="a model's own training recipe laid over the config, e.g. "
+                                         "configs/recipes/stgcn.yaml")
     parser.add_argument("--model", choices=sorted(MODELS), help="model to train (overrides model.name)")
     parser.add_argument("--epochs", type=int, help="number of epochs (overrides train.epochs)")
     parser.add_argument("--dropout", type=float, help="dropout before the head (overrides model.dropout)")
@@ -33,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     config = load_config(args.config)
+    if args.recipe:
+        apply_overrides(config, read_yaml(args.recipe), args.recipe)
     if args.model:
         config.model.name = args.model
     if args.epochs is not None:
