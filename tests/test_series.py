@@ -46,7 +46,9 @@ def test_model_configs_follow_the_series_list(runs):
         assert smoke.config(run).train.epochs == SMOKE_EPOCHS
     stgcn = series.config("stgcn")               # a recipe file replaces the training settings
     assert stgcn.train.optimizer == "sgd" and stgcn.augment.enabled and stgcn.data == series.config("baseline").data
-    assert series.changes_from_baseline("improved") == {"model.name": "'baseline' -> 'improved'"}
+    changes = series.changes_from_baseline("improved")
+    assert changes["model.name"] == "'baseline' -> 'improved'" and changes["augment.enabled"] == "False -> True"
+    assert not any(key.startswith("data.") for key in changes)
     with pytest.raises(UserInputError, match="unknown series model 'nope'"):
         series.config("nope")
 
