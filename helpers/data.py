@@ -11,6 +11,12 @@ from helpers.errors import UserInputError
 from helpers.paths import resolve_data_path, synthetic_dataset_path
 
 
+def is_default_dataset(source: str | Path) -> bool:
+    """Whether `source` is (a version of) the built-in synthetic dataset file."""
+    base, path = synthetic_dataset_path(), Path(source)
+    return path.parent.resolve() == base.parent.resolve() and path.name.startswith(f"{base.stem}-")
+
+
 def default_dataset_path(verbose: bool = True) -> Path:
     """The built-in synthetic dataset, generated once (deterministically) under the data folder.
 

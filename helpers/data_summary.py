@@ -1,7 +1,6 @@
 """Tables and picks for looking at a dataset: class counts per split, clip statistics, example clips."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,9 +11,9 @@ from helpers.splits import Splits, group_of
 
 def describe_source(dataset: SkeletonDataset) -> str:
     """A plain sentence on where the clips come from (real file or the built-in synthetic set)."""
-    from helpers.paths import synthetic_dataset_path
+    from helpers.data import is_default_dataset
 
-    if Path(dataset.source).resolve() == synthetic_dataset_path().resolve():
+    if is_default_dataset(dataset.source):
         return ("SYNTHETIC data: the built-in default dataset (stick figures animated by helpers.synthetic, "
                 "not real video), because no dataset file is configured.")
     return f"REAL data from {dataset.source}."

@@ -190,6 +190,9 @@ def test_default_dataset_file_follows_the_generator_source(tmp_path, monkeypatch
                         {"split": {}, "annotations": []})
     first = default_dataset_path(verbose=False)
     assert default_dataset_path(verbose=False) == first and calls == [0]     # generated once, then reused
+    from helpers.data import is_default_dataset
+
+    assert is_default_dataset(first) and not is_default_dataset(tmp_path / "ucf101_2d.pkl")
     fake_source = tmp_path / "synthetic.py"
     fake_source.write_text("# another generator\n")
     monkeypatch.setattr(helpers.synthetic, "__file__", str(fake_source))
