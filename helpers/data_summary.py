@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.dataset import SkeletonDataset
-from helpers.splits import Splits, group_of
+from helpers.splits import Splits, group_of, groups_shared  # noqa: F401  (notebook 01 uses it from here)
 
 
 def describe_source(dataset: SkeletonDataset) -> str:
@@ -40,12 +40,6 @@ def split_summary(splits: Splits) -> pd.DataFrame:
         groups = {group_of(i) for i in ids} - {None}
         rows.append({"side": side, "clips": len(ids), "groups": len(groups)})
     return pd.DataFrame(rows).set_index("side")
-
-
-def groups_shared(splits: Splits) -> dict[str, list[str]]:
-    """Groups found on two sides at once, for each pair of sides (all empty when leak-free)."""
-    sides = {side: {group_of(i) for i in getattr(splits, side)} - {None} for side in ("train", "val", "test")}
-    return {f"{a}/{b}": sorted(sides[a] & sides[b]) for a, b in (("train", "val"), ("train", "test"), ("val", "test"))}
 
 
 def clip_statistics(dataset: SkeletonDataset) -> pd.DataFrame:

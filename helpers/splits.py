@@ -119,8 +119,12 @@ def make_splits(dataset: SkeletonDataset, split_number: int | str = 1, val_fract
     )
 
 
+def groups_shared(splits: Splits) -> dict[str, list[str]]:
+    """Groups found on two sides at once, for each pair of sides (all empty when leak-free)."""
+    sides = {side: {group_of(i) for i in getattr(splits, side)} - {None} for side in ("train", "val", "test")}
+    return {f"{a}/{b}": sorted(sides[a] & sides[b]) for a, b in (("train", "val"), ("train", "test"), ("val", "test"))}
+
+
 def groups_straddling(splits: Splits) -> set[str]:
     """Groups present in both train and val (empty for a leak-free split)."""
-    train_groups = {group_of(i) for i in splits.train} - {None}
-    val_groups = {group_of(i) for i in splits.val} - {None}
-    return train_groups & val_groups
+    return set(groups_shared(splits)["train/val"])

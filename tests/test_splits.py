@@ -32,3 +32,12 @@ def test_ids_without_groups_fall_back_to_stratified():
     val_labels = [dataset.clip(i)["label"] for i in splits.val]
     assert sorted(set(val_labels)) == [0, 1, 2]          # every class represented
     assert "stratified" in splits.protocol
+
+
+def test_shared_groups_are_reported_per_pair_of_sides():
+    from helpers.splits import Splits, groups_shared
+
+    leaky = Splits(train=["v_A_g08_c01", "v_A_g09_c01"], val=["v_A_g09_c02"], test=["v_A_g01_c01", "v_B_g08_c03"],
+                   protocol="hand-made")
+    assert groups_shared(leaky) == {"train/val": ["g09"], "train/test": ["g08"], "val/test": []}
+    assert groups_straddling(leaky) == {"g09"}
