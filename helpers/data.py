@@ -25,11 +25,13 @@ def default_dataset_path(verbose: bool = True) -> Path:
     """
     from helpers import synthetic
 
+    base = synthetic_dataset_path()
     digest = hashlib.sha256(Path(synthetic.__file__).read_bytes()).hexdigest()[:10]
-    path = synthetic_dataset_path().with_name(f"{synthetic_dataset_path().stem}-{digest}.pkl")
+    path = base.with_name(f"{base.stem}-{digest}.pkl")
     if not path.is_file():
-        for stale in path.parent.glob(f"{synthetic_dataset_path().stem}*.pkl"):
-            stale.unlink()
+        # earlier versions: hashed names, and the plain name used before names carried a hash
+        for stale in [base, *base.parent.glob(f"{base.stem}-*.pkl")]:
+            stale.unlink(missing_ok=True)
         synthetic.write_dataset_pickle(synthetic.generate_default_dataset(seed=0), path)
     if verbose:
         print(f"No dataset file configured: using the built-in SYNTHETIC dataset ({path.name}).")

@@ -78,13 +78,11 @@ def evaluate(checkpoint: LoadedCheckpoint, dataset: SkeletonDataset, split: str 
         print(f"{checkpoint.model_name} on {split} ({len(clips)} clips): accuracy={metrics['accuracy']:.4f} "
               f"macro-F1={metrics['macro_f1']:.4f}")
     if out_dir is not None:
-        from helpers.plotting import plot_confusion_matrix
+        from helpers.plotting import plot_confusion_matrix, save_figure  # matplotlib only when writing figures
 
         out_dir = Path(out_dir)
         atomic_write_json(out_dir / f"metrics_{split}.json", metrics)
         figure = plot_confusion_matrix(matrix, checkpoint.class_names,
                                        title=f"{checkpoint.model_name} — {split} (acc {metrics['accuracy']:.3f})")
-        from helpers.plotting import save_figure
-
         save_figure(figure, out_dir / f"confusion_{split}.png")
     return metrics

@@ -174,7 +174,7 @@ def train(config: Config, dataset: SkeletonDataset | None = None, out_dir: str |
               f"{len(train_set)} train / {len(val_clips)} val clips ({splits.protocol})")
 
     history: list[dict] = []
-    best_f1, step = -1.0, 0
+    best_f1, best_epoch, step = -1.0, 0, 0
     for epoch in range(1, config.train.epochs + 1):
         train_set.set_epoch(epoch)
         model.train()
@@ -226,13 +226,13 @@ def train(config: Config, dataset: SkeletonDataset | None = None, out_dir: str |
         # with no validation clips, the last epoch counts as best
         score = row["val_f1"] if val_clips else float(epoch)
         if score > best_f1:
-            best_f1 = score
+            best_f1, best_epoch = score, epoch
             save_checkpoint(out_dir / "best.pt", model, config, dataset.class_names, dataset.layout, in_channels,
                             kwargs, epoch, metrics)
         save_checkpoint(out_dir / "last.pt", model, config, dataset.class_names, dataset.layout, in_channels,
                         kwargs, epoch, metrics)
         atomic_write_text(out_dir / "history.csv", _history_csv(history))
     if verbose:
-        best = max(history, key=lambda r: r["val_f1"] if val_clips else r["epoch"])
-        print(f"Best epoch {best['epoch']} (val macro-F1 {best['val_f1']:.4f}) saved to {out_dir / 'best.pt'}")
+        print(f"Best epoch {best_epoch} (val macro-F1 {history[best_epoch - 1]['val_f1']:.4f}) "
+              f"saved to {out_dir / 'best.pt'}")
     return history
