@@ -14,6 +14,13 @@ be repeated) gives one model its own (optimizer, schedule, augmentation,
 streams, preprocessing: any field of helpers.config.Config).  The data section
 must agree across models; `model.name` and `train.seed` are set by the benchmark.
 
+Entries: an entry of `--models` is a model of helpers.models.MODELS, or any other
+name given its own recipe (`--config NAME=PATH`) whose `model.name` is a model, so
+one model class can run with several recipes (e.g. ST-GCN on joints and on bones).
+`--fuse NAME=A+B` adds a late-fusion entry: per seed, the class probabilities of the
+best-val checkpoints of entries A and B are averaged and evaluated once on test;
+its train time and parameters are the sums of its members'.
+
 Writes `<out>/<name>.json` and `<out>/<name>.md` (rewritten after every run, so a
 long benchmark can be watched) and one run folder per model and seed under
 `<out>/<name>/<model>/seed<S>/`.  `<out>` defaults to runs/benchmark.
@@ -35,7 +42,7 @@ import torch
 import yaml
 
 from helpers.checkpoint import load_checkpoint
-from helpers.cli import run_command
+from helpers.cli import parse_list, run_command
 from helpers.config import Config, load_config
 from helpers.data import open_dataset
 from helpers.dataset import SkeletonDataset
@@ -51,29 +58,12 @@ METRICS = ("test_accuracy", "test_macro_f1", "val_macro_f1", "train_seconds", "p
            "clips_per_s_b64", "ms_per_clip_b1")
 
 
-def parse_list(text: str, what: str, cast=str) -> list:
-    """'a,b,c' -> [a, b, c] (cast), refusing empty items and repeats."""
-    items = [item.strip() for item in text.split(",")]
-    try:
-        values = [cast(item) for item in items if item]
-    except ValueError:
-        raise UserInputError(f"--{what}: expected a comma-separated list, got {text!r}") from None
-    if not values or len(values) != len(items):
-        raise UserInputError(f"--{what}: expected a comma-separated list without empty items, got {text!r}")
-    if len(set(values)) != len(values):
-        raise UserInputError(f"--{what}: {text!r} names an item twice")
-    return values
-
-
 def model_configs(models: list[str], config_args: list[str], data: str | None = None, split: int | None = None,
                   epochs: int | None = None, threads: int | None = None) -> dict[str, Config]:
     """One Config per model: its own `MODEL=PATH` recipe, else the shared `PATH`, else the defaults.
 
     Command-line `data`, `split`, `epochs` and `threads` override every recipe.
     """
-    unknown = [m for m in models if m not in MODELS]
-    if unknown:
-        raise UserInputError(f"--models: unknown model {unknown[0]!r}; known models: {', '.join(MODELS)}")
     shared, own = None, {}
     for entry in config_args:
         match = re.fullmatch(r"([A-Za-z0-9_]+)=(.+)", entry)
@@ -90,8 +80,15 @@ def model_configs(models: list[str], config_args: list[str], data: str | None = 
             shared = entry
     configs = {}
     for name in models:
+        if name not in MODELS and name not in own:
+            raise UserInputError(f"--models: unknown model {name!r}; known models: {', '.join(MODELS)} "
+                                 f"(another name needs its own recipe, --config {name}=PATH, naming model.name)")
         config = load_config(own.get(name, shared))
-        config.model.name = name
+        if name in MODELS:
+            config.model.name = name
+        elif config.model.name not in MODELS:
+            raise UserInputError(f"--config {name}={own[name]}: model.name {config.model.name!r} is not a known "
+                                 f"model ({', '.join(MODELS)})")
         if data is not None:
             config.data.path = data
         if split is not None:
@@ -152,6 +149,48 @@ def run_one(config: Config, dataset: SkeletonDataset, run_dir: Path, timing_seco
     }
 
 
+def parse_fusions(entries: list[str], models: list[str]) -> dict[str, list[str]]:
+    """'NAME=A+B[+C]' entries -> {NAME: [A, B, ...]}; members must be entries of --models."""
+    fusions = {}
+    for entry in entries:
+        match = re.fullmatch(r"([A-Za-z0-9_]+)=([A-Za-z0-9_]+(?:\+[A-Za-z0-9_]+)+)", entry)
+        if not match:
+            raise UserInputError(f"--fuse {entry!r}: expected NAME=A+B (two or more entries of --models)")
+        name, members = match.group(1), match.group(2).split("+")
+        missing = [m for m in members if m not in models]
+        if missing:
+            raise UserInputError(f"--fuse {entry}: {missing[0]!r} is not in --models ({', '.join(models)})")
+        if len(set(members)) != len(members):
+            raise UserInputError(f"--fuse {entry}: names a member twice")
+        if name in models or name in fusions:
+            raise UserInputError(f"--fuse {entry}: the name {name!r} is already taken")
+        fusions[name] = members
+    return fusions
+
+
+def run_fusion(member_runs: list[dict], dataset: SkeletonDataset) -> dict:
+    """Late fusion of one seed's member runs: fused val metrics, then the one test evaluation."""
+    checkpoints = [load_checkpoint(Path(run["run_dir"]) / "best.pt") for run in member_runs]
+    val = evaluate(checkpoints, dataset, "val", verbose=False)
+    metrics = evaluate(checkpoints, dataset, "test", verbose=False)   # the only use of test
+    first = member_runs[0]
+    return {
+        "seed": first["seed"],
+        "members": [run["run_dir"] for run in member_runs],
+        "epochs": first["epochs"], "best_epoch": first["best_epoch"],   # the first member's, for the table
+        "val_accuracy": val["accuracy"], "val_macro_f1": val["macro_f1"],
+        "test_accuracy": metrics["accuracy"], "test_macro_f1": metrics["macro_f1"],
+        "num_train": first["num_train"], "num_val": first["num_val"], "num_test": first["num_test"],
+        "train_seconds": sum(run["train_seconds"] for run in member_runs),
+        "parameters": sum(run["parameters"] for run in member_runs),
+        # every member's forward pass runs on each clip: throughputs add as rates, latencies add up
+        "clips_per_s_b64": 1.0 / sum(1.0 / run["clips_per_s_b64"] for run in member_runs),
+        "ms_per_clip_b1": sum(run["ms_per_clip_b1"] for run in member_runs),
+        "timing_device": first["timing_device"], "torch_threads": first["torch_threads"],
+        "protocol": first["protocol"],
+    }
+
+
 def mean_std(values: list[float]) -> tuple[float, float | None]:
     """Mean and sample standard deviation (n - 1); the deviation is None for a single value."""
     return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else None)
@@ -203,6 +242,11 @@ def render_markdown(report: dict) -> str:
     lines += ["", "## Protocol", "", report["protocol"], "", "## Command", "", "```", report["command"], "```", "",
               "## Recipes", "", "`train.seed` is set per run; everything else is as below.", ""]
     for name, entry in report["models"].items():
+        if entry.get("fusion_of"):
+            lines += [f"### {name}", "", f"Late fusion (mean of class probabilities) of "
+                      f"{' + '.join(entry['fusion_of'])}, seed by seed; val macro-F1 is the fused score's, "
+                      "train time and parameters are the members' sums.", ""]
+            continue
         lines += [f"### {name}", "", "```yaml", yaml.safe_dump(entry["config"], sort_keys=False).strip(), "```", ""]
     env_start, env_end = report["environment"], report.get("environment_end") or {}
     lines += ["## Environment", ""]
@@ -230,8 +274,11 @@ def write_report(report: dict, out_dir: Path) -> tuple[Path, Path]:
 
 
 def run_benchmark(configs: dict[str, Config], seeds: list[int], name: str, out_dir: str | Path | None = None,
-                  command: str = "", timing_seconds: float = 2.0, verbose: bool = True) -> dict:
-    """Train, select on val and test once, for every model and seed; returns the report written."""
+                  command: str = "", timing_seconds: float = 2.0, verbose: bool = True,
+                  fusions: dict[str, list[str]] | None = None) -> dict:
+    """Train, select on val and test once, for every model and seed, then fuse the `fusions` entries
+    ({name: member entries}) seed by seed; returns the report written."""
+    fusions = fusions or {}
     out_dir = Path(out_dir) if out_dir is not None else runs_dir() / "benchmark"
     first = next(iter(configs.values()))
     dataset = open_dataset(first.data, verbose)
@@ -248,6 +295,8 @@ def run_benchmark(configs: dict[str, Config], seeds: list[int], name: str, out_d
         "models": {model: {"config": {**config.to_dict(), "out_dir": None}, "runs": [], "summary": {}}
                    for model, config in configs.items()},
     }
+    for fusion, members in fusions.items():
+        report["models"][fusion] = {"fusion_of": members, "config": None, "runs": [], "summary": {}}
     for model, config in configs.items():
         for seed in seeds:
             run_config = copy.deepcopy(config)
@@ -266,6 +315,17 @@ def run_benchmark(configs: dict[str, Config], seeds: list[int], name: str, out_d
                 print(f"{model} seed {seed}: best epoch {run['best_epoch']}/{run['epochs']} "
                       f"val F1 {run['val_macro_f1']:.3f} | test acc {run['test_accuracy']:.3f} "
                       f"F1 {run['test_macro_f1']:.3f} | {run['train_seconds']:.0f} s", flush=True)
+    for fusion, members in fusions.items():
+        entry = report["models"][fusion]
+        for index, seed in enumerate(seeds):
+            run = run_fusion([report["models"][member]["runs"][index] for member in members], dataset)
+            entry["runs"].append(run)
+            entry["summary"] = summarize(entry["runs"])
+            write_report(report, out_dir)
+            if verbose:
+                print(f"{fusion} seed {seed}: fused val F1 {run['val_macro_f1']:.3f} | test acc "
+                      f"{run['test_accuracy']:.3f} F1 {run['test_macro_f1']:.3f} | {run['train_seconds']:.0f} s "
+                      f"(members together)", flush=True)
     report["complete"] = True
     json_path, md_path = write_report(report, out_dir)
     if verbose:
@@ -285,10 +345,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data", help="dataset pickle (overrides data.path of every recipe)")
     parser.add_argument("--split", type=int, help="split number N: train<N> / test<N> (overrides data.split)")
     parser.add_argument("--models", default="baseline,improved",
-                        help=f"comma-separated models, of: {', '.join(MODELS)} (default baseline,improved)")
+                        help=f"comma-separated entries: models of {', '.join(MODELS)}, or other names with their own "
+                             "--config NAME=PATH (default baseline,improved)")
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated training seeds (default 0,1,2)")
     parser.add_argument("--config", action="append", default=[], metavar="[MODEL=]YAML",
                         help="recipe: PATH for every model, MODEL=PATH for one model (repeatable)")
+    parser.add_argument("--fuse", action="append", default=[], metavar="NAME=A+B",
+                        help="late-fusion entry: average the scores of entries A, B, ... seed by seed (repeatable)")
     parser.add_argument("--name", help="report name (default <data file stem>_split<N>)")
     parser.add_argument("--epochs", type=int, help="epochs for every model (overrides train.epochs)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (overrides train.num_threads)")
@@ -304,12 +367,13 @@ def main(argv: list[str] | None = None) -> int:
     models = parse_list(args.models, "models")
     seeds = parse_list(args.seeds, "seeds", int)
     configs = model_configs(models, args.config, args.data, args.split, args.epochs, args.threads)
+    fusions = parse_fusions(args.fuse, models)
     first = configs[models[0]].data
     name = args.name or f"{Path(first.path).stem if first.path else 'synthetic'}_split{first.split}"
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
         raise UserInputError(f"--name {name!r}: use letters, digits, '_', '-' and '.' only")
     command = "python -m helpers.benchmark " + shlex.join(argv)
-    run_benchmark(configs, seeds, name, args.out, command, args.timing_seconds)
+    run_benchmark(configs, seeds, name, args.out, command, args.timing_seconds, fusions=fusions)
     return 0
 
 

@@ -17,3 +17,17 @@ def run_command(main: Callable[[list[str] | None], int | None], argv: list[str] 
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def parse_list(text: str, what: str, cast=str) -> list:
+    """'a,b,c' -> [a, b, c] (cast), refusing empty items and repeats."""
+    items = [item.strip() for item in text.split(",")]
+    try:
+        values = [cast(item) for item in items if item]
+    except ValueError:
+        raise UserInputError(f"--{what}: expected a comma-separated list, got {text!r}") from None
+    if not values or len(values) != len(items):
+        raise UserInputError(f"--{what}: expected a comma-separated list without empty items, got {text!r}")
+    if len(set(values)) != len(values):
+        raise UserInputError(f"--{what}: {text!r} names an item twice")
+    return values

@@ -1,6 +1,10 @@
 """Command: evaluate a checkpoint on the test (or validation) split.
 
     python -m helpers.evaluate --config configs/default.yaml --ckpt runs/baseline/best.pt [--split test|val]
+    python -m helpers.evaluate --ckpt runs/joint/best.pt --ckpt runs/bone/best.pt [--weights 1,1] --out runs/fused
+
+Several `--ckpt` fuse late: their class probabilities are averaged (weighted by
+`--weights`), each model reading the clips with its own streams and preprocessing.
 """
 from __future__ import annotations
 
@@ -9,9 +13,10 @@ import sys
 from pathlib import Path
 
 from helpers.checkpoint import load_checkpoint
-from helpers.cli import run_command
+from helpers.cli import parse_list, run_command
 from helpers.config import load_config
 from helpers.data import open_dataset
+from helpers.errors import UserInputError
 from helpers.evaluation import evaluate
 
 
@@ -20,19 +25,26 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m helpers.evaluate",
         description="Evaluate a checkpoint: prints accuracy and macro-F1, writes metrics_<split>.json and "
                     "confusion_<split>.png next to the checkpoint (or into --out).")
-    parser.add_argument("--ckpt", required=True, help="checkpoint, e.g. runs/baseline/best.pt")
+    parser.add_argument("--ckpt", required=True, action="append",
+                        help="checkpoint, e.g. runs/baseline/best.pt; repeat it to fuse several models' scores")
+    parser.add_argument("--weights", help="comma-separated fusion weights, one per --ckpt (default: equal)")
     parser.add_argument("--config", help="YAML config naming the data (default: the checkpoint's own data settings)")
     parser.add_argument("--split", default="test", choices=["test", "val"], help="which clips (default: test)")
-    parser.add_argument("--out", help="folder for metrics and figure (default: the checkpoint's folder)")
+    parser.add_argument("--out", help="folder for metrics and figure (default: the checkpoint's folder; "
+                                      "required when fusing)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    checkpoint = load_checkpoint(args.ckpt)
-    data_config = load_config(args.config).data if args.config else checkpoint.config.data
+    checkpoints = [load_checkpoint(path) for path in args.ckpt]
+    if len(checkpoints) > 1 and not args.out:
+        raise UserInputError("--out: give a folder for the fused metrics (several --ckpt given)")
+    weights = parse_list(args.weights, "weights", float) if args.weights else None
+    data_config = load_config(args.config).data if args.config else checkpoints[0].config.data
     dataset = open_dataset(data_config)
-    metrics = evaluate(checkpoint, dataset, args.split, out_dir=args.out or Path(args.ckpt).parent)
+    metrics = evaluate(checkpoints if len(checkpoints) > 1 else checkpoints[0], dataset, args.split,
+                       out_dir=args.out or Path(args.ckpt[0]).parent, weights=weights)
     print(f"accuracy: {metrics['accuracy']:.4f}")
     print(f"macro-F1: {metrics['macro_f1']:.4f}")
     return 0

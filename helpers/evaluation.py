@@ -33,13 +33,46 @@ def clip_probabilities(checkpoint: LoadedCheckpoint, clips: list[dict], device: 
     return probabilities.numpy()
 
 
-def evaluate(checkpoint: LoadedCheckpoint, dataset: SkeletonDataset, split: str = "test",
-             out_dir: str | Path | None = None, verbose: bool = True) -> dict:
+def check_fusable(checkpoints: list[LoadedCheckpoint]) -> None:
+    """Refuse to fuse checkpoints that disagree on classes or on the train/val/test clips."""
+    first = checkpoints[0]
+    for other in checkpoints[1:]:
+        if other.class_names != first.class_names:
+            raise UserInputError(f"{other.path}: classes differ from {first.path}'s; late fusion needs the same classes")
+        if other.config.data != first.config.data:
+            raise UserInputError(f"{other.path}: data settings (file, split, validation carve-out) differ from "
+                                 f"{first.path}'s; late fusion needs the same clips")
+
+
+def fused_probabilities(checkpoints: list[LoadedCheckpoint], clips: list[dict],
+                        weights: list[float] | None = None) -> np.ndarray:
+    """Late fusion: the weighted mean of each checkpoint's class probabilities (N, K); equal weights by default.
+
+    Each checkpoint reads the clips with its own streams and preprocessing, so models
+    trained on different streams (joint, bone, motion) fuse by their scores.
+    """
+    weights = [1.0] * len(checkpoints) if weights is None else list(weights)
+    if len(weights) != len(checkpoints) or min(weights) < 0 or sum(weights) <= 0:
+        raise UserInputError(f"fusion weights {weights}: give one non-negative weight per checkpoint")
+    total = sum(w * clip_probabilities(c, clips) for w, c in zip(weights, checkpoints))
+    return total / sum(weights)
+
+
+def evaluate(checkpoint: LoadedCheckpoint | list[LoadedCheckpoint], dataset: SkeletonDataset, split: str = "test",
+             out_dir: str | Path | None = None, verbose: bool = True, weights: list[float] | None = None) -> dict:
     """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix on `split`.
 
-    With `out_dir`, writes `metrics_<split>.json` and `confusion_<split>.png` there.
+    `checkpoint` may be a list: their scores are fused late (`fused_probabilities`,
+    with `weights`).  With `out_dir`, writes `metrics_<split>.json` and
+    `confusion_<split>.png` there.
     """
-    checkpoint.check_fits(dataset.source, dataset.layout.num_joints, dataset.layout.name)
+    checkpoints = list(checkpoint) if isinstance(checkpoint, (list, tuple)) else [checkpoint]
+    if not checkpoints:
+        raise UserInputError("no checkpoint to evaluate")
+    check_fusable(checkpoints)
+    checkpoint = checkpoints[0]
+    for member in checkpoints:
+        member.check_fits(dataset.source, dataset.layout.num_joints, dataset.layout.name)
     if dataset.class_names != checkpoint.class_names:
         raise UserInputError(
             f"{dataset.source}: classes {dataset.class_names[:5]}... differ from the checkpoint's "
@@ -49,17 +82,19 @@ def evaluate(checkpoint: LoadedCheckpoint, dataset: SkeletonDataset, split: str 
     if not clips:
         raise UserInputError(f"{dataset.source}: split {split!r} is empty")
     labels = np.array([clip["label"] for clip in clips])
-    probabilities = clip_probabilities(checkpoint, clips)
+    probabilities = fused_probabilities(checkpoints, clips, weights)
     predictions = probabilities.argmax(1)
     num_classes = len(checkpoint.class_names)
+    model_name = "+".join(member.model_name for member in checkpoints)
     summary = classification_metrics(labels, predictions, num_classes)
     precision, recall, f1, support = precision_recall_fscore_support(
         labels, predictions, labels=list(range(num_classes)), zero_division=0)
     matrix = confusion_matrix(labels, predictions, labels=list(range(num_classes)))
     metrics = {
         "split": split,
-        "checkpoint": str(checkpoint.path),
-        "model": checkpoint.model_name,
+        "checkpoint": str(checkpoint.path) if len(checkpoints) == 1 else [str(c.path) for c in checkpoints],
+        "model": model_name,
+        "fusion_weights": weights if len(checkpoints) > 1 else None,
         "num_clips": len(clips),
         "accuracy": summary["acc"],
         "macro_f1": summary["f1"],
@@ -75,7 +110,7 @@ def evaluate(checkpoint: LoadedCheckpoint, dataset: SkeletonDataset, split: str 
         "config": checkpoint.config.to_dict(),
     }
     if verbose:
-        print(f"{checkpoint.model_name} on {split} ({len(clips)} clips): accuracy={metrics['accuracy']:.4f} "
+        print(f"{model_name} on {split} ({len(clips)} clips): accuracy={metrics['accuracy']:.4f} "
               f"macro-F1={metrics['macro_f1']:.4f}")
     if out_dir is not None:
         from helpers.plotting import plot_confusion_matrix, save_figure  # matplotlib only when writing figures
@@ -83,6 +118,6 @@ def evaluate(checkpoint: LoadedCheckpoint, dataset: SkeletonDataset, split: str 
         out_dir = Path(out_dir)
         atomic_write_json(out_dir / f"metrics_{split}.json", metrics)
         figure = plot_confusion_matrix(matrix, checkpoint.class_names,
-                                       title=f"{checkpoint.model_name} — {split} (acc {metrics['accuracy']:.3f})")
+                                       title=f"{model_name} — {split} (acc {metrics['accuracy']:.3f})")
         save_figure(figure, out_dir / f"confusion_{split}.png")
     return metrics

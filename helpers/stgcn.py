@@ -94,6 +94,45 @@ class TemporalConv(nn.Module):
         return self.drop(self.bn(self.conv(x)))
 
 
+class MultiScaleTemporalConv(nn.Module):
+    """ST-GCN++ style multi-scale temporal convolution: (N, C, T, V) -> (N, C, T / stride, V).
+
+    Parallel branches, each a 1x1 bottleneck to about C / (len(dilations) + 2) channels:
+    a kernel-3 temporal convolution per dilation (receptive fields 3, 5, 7, 9 for
+    dilations 1..4), a kernel-3 max pool and a plain 1x1 branch.  Their outputs are
+    concatenated back to C channels and mixed by a 1x1 convolution.  About a fifth of
+    the multiply-adds of one kernel-9 convolution at the same width.
+    """
+
+    def __init__(self, channels: int, stride: int = 1, dilations: tuple[int, ...] = (1, 2, 3, 4),
+                 dropout: float = 0.0):
+        super().__init__()
+        num_branches = len(dilations) + 2
+        widths = [channels // num_branches] * num_branches
+        widths[0] += channels - sum(widths)  # the remainder goes to the first branch
+
+        def bottleneck(width: int) -> list[nn.Module]:
+            return [nn.Conv2d(channels, width, 1), nn.BatchNorm2d(width), nn.ReLU(inplace=True)]
+
+        branches = []
+        for width, dilation in zip(widths, dilations):
+            branches.append(nn.Sequential(
+                *bottleneck(width),
+                nn.Conv2d(width, width, (3, 1), (stride, 1), (dilation, 0), (dilation, 1)),
+            ))
+        pool_width, point_width = widths[-2], widths[-1]
+        branches.append(nn.Sequential(*bottleneck(pool_width), nn.MaxPool2d((3, 1), (stride, 1), (1, 0))))
+        branches.append(nn.Conv2d(channels, point_width, 1, (stride, 1)))
+        self.branches = nn.ModuleList(branches)
+        self.bn = nn.BatchNorm2d(channels)
+        self.mix = nn.Sequential(nn.ReLU(inplace=True), nn.Conv2d(channels, channels, 1), nn.BatchNorm2d(channels))
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.cat([branch(x) for branch in self.branches], dim=1)  # (N, C, T', V)
+        return self.drop(self.mix(self.bn(y)))
+
+
 class STGCNBlock(nn.Module):
     """GraphConv then TemporalConv with a block residual: (N, C_in, T, V) -> (N, C_out, T / stride, V)."""
 
@@ -107,10 +146,16 @@ class STGCNBlock(nn.Module):
         dropout: float = 0.0,
         adaptive: bool = True,
         residual: bool = True,
+        temporal: str = "single",
     ):
         super().__init__()
         self.gcn = GraphConv(in_channels, out_channels, adjacency, adaptive)
-        self.tcn = TemporalConv(out_channels, kernel_size, stride, dropout)
+        if temporal == "single":
+            self.tcn = TemporalConv(out_channels, kernel_size, stride, dropout)
+        elif temporal == "multiscale":
+            self.tcn = MultiScaleTemporalConv(out_channels, stride, dropout=dropout)
+        else:
+            raise ValueError(f"temporal={temporal!r}: use 'single' (one kernel) or 'multiscale' (ST-GCN++)")
         if not residual:
             self.residual = None
         elif in_channels == out_channels and stride == 1:
@@ -142,6 +187,8 @@ class STGCN(nn.Module):
         dropout: dropout inside blocks (after each temporal conv).
         head_dropout: dropout before the classifier.
         adaptive: learnable additive offset on the adjacency (ST-GCN++ / 2s-AGCN).
+        temporal: 'single' (one kernel_size convolution, ST-GCN) or 'multiscale'
+            (dilated branches, ST-GCN++; ignores kernel_size).
     """
 
     def __init__(
@@ -155,6 +202,7 @@ class STGCN(nn.Module):
         dropout: float = 0.0,
         head_dropout: float = 0.0,
         adaptive: bool = True,
+        temporal: str = "single",
     ):
         super().__init__()
         self.layout = layout
@@ -167,6 +215,7 @@ class STGCN(nn.Module):
                 STGCNBlock(
                     channels, out_channels, adjacency, stride, kernel_size, dropout, adaptive,
                     residual=i > 0,  # as ST-GCN: no residual around the first block
+                    temporal=temporal,
                 )
             )
             channels = out_channels

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from helpers import benchmark
-from helpers.cli import run_command
+from helpers.cli import parse_list, run_command
 from helpers.dataset import save_dataset
 from helpers.errors import UserInputError
 from helpers.evaluation import evaluate as real_evaluate
@@ -91,7 +91,7 @@ def test_recipes_must_share_data_and_name_known_models(tiny, tmp_path):
     with pytest.raises(UserInputError, match="unknown model 'nope'"):
         benchmark.model_configs(["nope"], [])
     with pytest.raises(UserInputError, match="--seeds: expected a comma-separated list"):
-        benchmark.parse_list("0,x", "seeds", int)
+        parse_list("0,x", "seeds", int)
     configs = benchmark.model_configs(["baseline", "improved"], [str(recipe)], str(path), split=1, epochs=2)
     assert configs["improved"].model.name == "improved" and configs["baseline"].train.epochs == 2
 

@@ -55,3 +55,25 @@ def test_seeded_training_step_reduces_loss_and_is_reproducible():
     first, second = seeded_losses(), seeded_losses()
     assert first == second
     assert first[-1] < first[0]
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_multiscale_temporal_block_keeps_channels_and_strides_time(stride):
+    model = STGCN(5, JHMDB15, in_channels=2, stages=((12, 1), (18, stride)), temporal="multiscale").eval()
+    x = torch.randn(2, 2, 16, JHMDB15.num_joints, 1)  # (N, C, T, V, M)
+    assert model(x).shape == (2, 5)
+    features = model.blocks[0](torch.randn(2, 2, 16, JHMDB15.num_joints))  # (N, C, T, V)
+    assert features.shape == (2, 12, 16, JHMDB15.num_joints)
+    assert model.blocks[1](features).shape == (2, 18, 16 // stride, JHMDB15.num_joints)
+    # a frame change reaches at most 1 + 2 * max dilation (4) frames per multiscale layer: causality check
+    block = model.blocks[0].tcn.eval()
+    base = torch.randn(1, 12, 32, JHMDB15.num_joints)
+    moved = base.clone()
+    moved[:, :, 16] += 1.0
+    changed = (block(moved) - block(base)).abs().sum(dim=(0, 1, 3)) > 0  # (T,)
+    assert changed[16] and changed[12] and changed[20] and not changed[11] and not changed[21]
+
+
+def test_unknown_temporal_kind_is_an_error():
+    with pytest.raises(ValueError, match="multiscale"):
+        STGCN(5, JHMDB15, temporal="wavelet")
