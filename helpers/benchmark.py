@@ -116,22 +116,46 @@ def check_no_leak(run_dir: Path) -> dict:
     return splits
 
 
-def run_one(config: Config, dataset: SkeletonDataset, run_dir: Path, timing_seconds: float = 2.0) -> dict:
-    """Train one model and seed, evaluate its best-val checkpoint once on test, time its inference."""
+def refit_config(config: Config, run_dir: Path) -> Config:
+    """The same recipe trained on all of train<split>: no validation clips, so the last epoch is kept."""
+    refit = copy.deepcopy(config)
+    refit.data.val_fraction = 0.0
+    refit.out_dir = str(run_dir)
+    return refit
+
+
+def run_one(config: Config, dataset: SkeletonDataset, run_dir: Path, timing_seconds: float = 2.0,
+            refit: bool = False) -> dict:
+    """Train one model and seed, evaluate the final checkpoint once on test, time its inference.
+
+    Without `refit` the final checkpoint is the best-val one.  With `refit`, that
+    validation run only reports its scores (it selected the recipe and schedule),
+    and the recipe is trained again on all of train<split> for its full schedule in
+    `run_dir/refit`; that run's last checkpoint is the one tested and timed.
+    """
     start = time.perf_counter()
     history = train(config, dataset, run_dir, verbose=False)
     train_seconds = time.perf_counter() - start
     splits = check_no_leak(run_dir)
     checkpoint = load_checkpoint(run_dir / "best.pt")
-    metrics = evaluate(checkpoint, dataset, "test", verbose=False)   # the only use of test
-    atomic_write_json(run_dir / "metrics_test.json", metrics)
     best = history[checkpoint.state["epoch"] - 1]
+    final_dir, selection_seconds = run_dir, None
+    if refit:
+        final_dir, selection_seconds = run_dir / "refit", train_seconds
+        start = time.perf_counter()
+        train(refit_config(config, final_dir), dataset, final_dir, verbose=False)
+        train_seconds = time.perf_counter() - start
+        check_no_leak(final_dir)
+        checkpoint = load_checkpoint(final_dir / "best.pt")       # the last epoch: no validation clips
+    metrics = evaluate(checkpoint, dataset, "test", verbose=False)   # the only use of test
+    atomic_write_json(final_dir / "metrics_test.json", metrics)
     clip_shape = (checkpoint.state["in_channels"], config.preprocess.length, dataset.layout.num_joints,
                   config.preprocess.max_persons)                    # (C, T, V, M)
     device = pick_device(config.train.device)
     return {
         "seed": config.train.seed,
         "run_dir": str(run_dir),
+        "final_dir": str(final_dir),
         "epochs": len(history),
         "best_epoch": best["epoch"],
         "val_accuracy": best["val_acc"],
@@ -140,6 +164,7 @@ def run_one(config: Config, dataset: SkeletonDataset, run_dir: Path, timing_seco
         "test_macro_f1": metrics["macro_f1"],
         "num_train": len(splits["train"]), "num_val": len(splits["val"]), "num_test": len(splits["test"]),
         "train_seconds": train_seconds,
+        "selection_seconds": selection_seconds,
         "parameters": count_parameters(checkpoint.model),
         "clips_per_s_b64": inference_throughput(checkpoint.model, clip_shape, 64, timing_seconds, device=device),
         "ms_per_clip_b1": inference_latency_ms(checkpoint.model, clip_shape, device=device),
@@ -170,18 +195,22 @@ def parse_fusions(entries: list[str], models: list[str]) -> dict[str, list[str]]
 
 def run_fusion(member_runs: list[dict], dataset: SkeletonDataset) -> dict:
     """Late fusion of one seed's member runs: fused val metrics, then the one test evaluation."""
-    checkpoints = [load_checkpoint(Path(run["run_dir"]) / "best.pt") for run in member_runs]
-    val = evaluate(checkpoints, dataset, "val", verbose=False)
-    metrics = evaluate(checkpoints, dataset, "test", verbose=False)   # the only use of test
+    selected = [load_checkpoint(Path(run["run_dir"]) / "best.pt") for run in member_runs]
+    val = evaluate(selected, dataset, "val", verbose=False)
+    final = [load_checkpoint(Path(run["final_dir"]) / "best.pt") for run in member_runs]
+    metrics = evaluate(final, dataset, "test", verbose=False)   # the only use of test
     first = member_runs[0]
     return {
         "seed": first["seed"],
-        "members": [run["run_dir"] for run in member_runs],
+        "members": [run["final_dir"] for run in member_runs],
+        "final_dir": None, "run_dir": None,
         "epochs": first["epochs"], "best_epoch": first["best_epoch"],   # the first member's, for the table
         "val_accuracy": val["accuracy"], "val_macro_f1": val["macro_f1"],
         "test_accuracy": metrics["accuracy"], "test_macro_f1": metrics["macro_f1"],
         "num_train": first["num_train"], "num_val": first["num_val"], "num_test": first["num_test"],
         "train_seconds": sum(run["train_seconds"] for run in member_runs),
+        "selection_seconds": None if member_runs[0]["selection_seconds"] is None
+        else sum(run["selection_seconds"] for run in member_runs),
         "parameters": sum(run["parameters"] for run in member_runs),
         # every member's forward pass runs on each clip: throughputs add as rates, latencies add up
         "clips_per_s_b64": 1.0 / sum(1.0 / run["clips_per_s_b64"] for run in member_runs),
@@ -267,6 +296,15 @@ PROTOCOL = ("For each model and seed: train on train{split} minus a validation c
             "augmentation. Each run checks that no test clip is in its train or val clips.")
 
 
+REFIT_PROTOCOL = ("For each model and seed: train on train{split} minus a validation carve-out ({val}); this "
+                  "run's best validation macro-F1 is reported and is what recipes were chosen on. Then the same "
+                  "recipe is trained again on all of train{split} for its full schedule (no validation clips) and "
+                  "its last checkpoint is evaluated once on test{split} ({num_test} clips); train time is that "
+                  "refit's. The test split selects nothing (no epoch, no recipe, no seed). The carve-out is the "
+                  "same for every model and seed (data.seed); seeds change initialisation, shuffling and "
+                  "augmentation. Each run checks that no test clip is in its train or val clips.")
+
+
 def write_report(report: dict, out_dir: Path) -> tuple[Path, Path]:
     json_path = atomic_write_json(out_dir / f"{report['name']}.json", report)
     md_path = atomic_write_text(out_dir / f"{report['name']}.md", render_markdown(report))
@@ -275,9 +313,10 @@ def write_report(report: dict, out_dir: Path) -> tuple[Path, Path]:
 
 def run_benchmark(configs: dict[str, Config], seeds: list[int], name: str, out_dir: str | Path | None = None,
                   command: str = "", timing_seconds: float = 2.0, verbose: bool = True,
-                  fusions: dict[str, list[str]] | None = None) -> dict:
+                  fusions: dict[str, list[str]] | None = None, refit: bool = False) -> dict:
     """Train, select on val and test once, for every model and seed, then fuse the `fusions` entries
-    ({name: member entries}) seed by seed; returns the report written."""
+    ({name: member entries}) seed by seed; with `refit`, the tested models are retrained on all of
+    train<split> (`run_one`).  Returns the report written."""
     fusions = fusions or {}
     out_dir = Path(out_dir) if out_dir is not None else runs_dir() / "benchmark"
     first = next(iter(configs.values()))
@@ -286,7 +325,7 @@ def run_benchmark(configs: dict[str, Config], seeds: list[int], name: str, out_d
         torch.set_num_threads(first.train.num_threads)   # before environment() records it
     report = {
         "name": name, "command": command, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "complete": False, "seeds": seeds,
+        "complete": False, "seeds": seeds, "refit": refit,
         "data": {"path": str(dataset.source), "split": first.data.split, "classes": first.data.classes,
                  "val_fraction": first.data.val_fraction, "val_seed": first.data.seed,
                  "num_clips": len(dataset.annotations), "num_classes": dataset.num_classes,
@@ -303,11 +342,11 @@ def run_benchmark(configs: dict[str, Config], seeds: list[int], name: str, out_d
             run_config.train.seed = seed
             run_dir = out_dir / name / model / f"seed{seed}"
             run_config.out_dir = str(run_dir)
-            run = run_one(run_config, dataset, run_dir, timing_seconds)
+            run = run_one(run_config, dataset, run_dir, timing_seconds, refit)
             entry = report["models"][model]
             entry["runs"].append(run)
             entry["summary"] = summarize(entry["runs"])
-            report["protocol"] = PROTOCOL.format(split=first.data.split, num_test=run["num_test"],
+            report["protocol"] = (REFIT_PROTOCOL if refit else PROTOCOL).format(split=first.data.split, num_test=run["num_test"],
                                                  val=run["protocol"])
             report["environment_end"] = environment()
             write_report(report, out_dir)
@@ -352,6 +391,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="recipe: PATH for every model, MODEL=PATH for one model (repeatable)")
     parser.add_argument("--fuse", action="append", default=[], metavar="NAME=A+B",
                         help="late-fusion entry: average the scores of entries A, B, ... seed by seed (repeatable)")
+    parser.add_argument("--refit", action="store_true",
+                        help="after each validation run, train the recipe again on all of train<N> and test "
+                             "that run's last checkpoint (the validation run only reports)")
     parser.add_argument("--name", help="report name (default <data file stem>_split<N>)")
     parser.add_argument("--epochs", type=int, help="epochs for every model (overrides train.epochs)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (overrides train.num_threads)")
@@ -373,7 +415,8 @@ def main(argv: list[str] | None = None) -> int:
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
         raise UserInputError(f"--name {name!r}: use letters, digits, '_', '-' and '.' only")
     command = "python -m helpers.benchmark " + shlex.join(argv)
-    run_benchmark(configs, seeds, name, args.out, command, args.timing_seconds, fusions=fusions)
+    run_benchmark(configs, seeds, name, args.out, command, args.timing_seconds, fusions=fusions,
+                  refit=args.refit)
     return 0
 
 

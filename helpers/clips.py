@@ -43,17 +43,22 @@ def _augment(skeleton: np.ndarray, layout: Layout, augment: AugmentConfig, rng: 
 
 def clip_to_input(clip: dict, layout: Layout, preprocess: PreprocessConfig, streams: list[str],
                   rng: np.random.Generator | None = None, augment: AugmentConfig | None = None,
-                  view: int = 0, num_views: int = 1) -> np.ndarray:
+                  view: int = 0, num_views: int = 1, mirror: bool = False) -> np.ndarray:
     """One annotation dict to a float32 array (C, T, V, M).
 
     Without `rng` everything is deterministic.  With `rng`, frames are sampled at
     random (unless `augment` turns random sampling off) and an enabled `augment`
     adds rotation, scale and flip.  View k of `num_views` is a fixed, differently
-    sampled copy for multi-clip testing.
+    sampled copy for multi-clip testing; `mirror` flips it (x negated, left/right
+    joints swapped) for flip testing.
     """
     augmenting = augment is not None and augment.enabled and rng is not None
     sample_rng = rng if (not augmenting or augment.random_sampling) else None
     skeleton, _ = preprocess_clip(clip, layout, preprocess, sample_rng, view, num_views)   # (M, T, V, 2)
+    if mirror:
+        from helpers.augment import flip
+
+        skeleton = flip(skeleton, layout)
     if augmenting:
         skeleton = _augment(skeleton, layout, augment, rng)
     features = _apply_streams(skeleton, layout, streams)                   # (M, T, V, C)
@@ -65,14 +70,14 @@ class ClipDataset(Dataset):
 
     Without augmentation every clip is preprocessed once, up front, so an epoch
     costs no preprocessing (view k of `num_views`: a fixed, differently sampled
-    copy, for multi-clip testing).  With augmentation each item is made afresh from a
+    copy, for multi-clip testing; `mirror`: its mirror image).  With augmentation each item is made afresh from a
     generator seeded by (seed, epoch, index), so runs are reproducible.
     Items: (input (C, T, V, M) float32 tensor, label int64 tensor).
     """
 
     def __init__(self, clips: list[dict], layout: Layout, preprocess: PreprocessConfig, streams: list[str],
                  augment: AugmentConfig | None = None, seed: int = 0, view: int = 0,
-                 num_views: int = 1):
+                 num_views: int = 1, mirror: bool = False):
         self.clips, self.layout, self.preprocess, self.streams = clips, layout, preprocess, streams
         self.augment = augment if augment is not None and augment.enabled else None
         self.seed, self.epoch = seed, 0
@@ -82,7 +87,8 @@ class ClipDataset(Dataset):
             channels = stream_channels(streams)
             shape = (0, channels, preprocess.length, layout.num_joints, preprocess.max_persons)
             arrays = [
-                clip_to_input(clip, layout, preprocess, streams, view=view, num_views=num_views) for clip in clips
+                clip_to_input(clip, layout, preprocess, streams, view=view, num_views=num_views, mirror=mirror)
+                for clip in clips
             ]
             self.inputs = torch.from_numpy(np.stack(arrays)) if arrays else torch.zeros(shape)
 

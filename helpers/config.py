@@ -19,6 +19,7 @@ class DataConfig:
     split: int = 1                   # uses the file's train<split> / test<split>
     val_fraction: float = 0.2        # share of train<split> carved out for validation (by group)
     seed: int = 0                    # seed of the validation carve-out
+    train_fraction: float = 1.0      # share of the remaining training clips used (< 1 for learning curves)
     cache: bool = True               # read the pickle through its memory-mapped cache (helpers.cache)
 
 
@@ -30,6 +31,7 @@ class AugmentConfig:
     flip_probability: float = 0.0    # horizontal flip swapping left/right joints
     random_sampling: bool = False    # random crop offset / random frame per segment
     test_clips: int = 1              # clips averaged at test time ('uniform' offsets)
+    test_flip: bool = False          # also average each test clip's mirror image (left/right joints swapped)
 
 
 @dataclass

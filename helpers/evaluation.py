@@ -17,18 +17,19 @@ from helpers.training import classification_metrics, make_views, pick_device, pr
 def split_clips(dataset: SkeletonDataset, checkpoint: LoadedCheckpoint, split: str) -> list[dict]:
     """The clips of 'test', 'val' or 'train' as the checkpoint's config defines them."""
     data = checkpoint.config.data
-    splits = make_splits(dataset, data.split, data.val_fraction, data.seed)
+    splits = make_splits(dataset, data.split, data.val_fraction, data.seed, data.train_fraction)
     if split not in ("train", "val", "test"):
         raise UserInputError(f"unknown split {split!r}; use test, val or train")
     return [dataset.clip(i) for i in getattr(splits, split)]
 
 
 def clip_probabilities(checkpoint: LoadedCheckpoint, clips: list[dict], device: str = "auto") -> np.ndarray:
-    """Class probabilities (N, K), averaged over `augment.test_clips` sampled views of each clip."""
+    """Class probabilities (N, K), averaged over `augment.test_clips` sampled views of each clip
+    (and their mirror images with `augment.test_flip`)."""
     device = pick_device(device)
     model = checkpoint.model.to(device).eval()
     views = make_views(clips, checkpoint.layout, checkpoint.preprocess, checkpoint.streams,
-                       checkpoint.config.augment.test_clips)
+                       checkpoint.config.augment.test_clips, checkpoint.config.augment.test_flip)
     probabilities, _ = predict_views(model, views, device)
     return probabilities.numpy()
 

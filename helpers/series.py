@@ -163,7 +163,7 @@ class SeriesSettings:
 
     def make_splits(self, dataset: SkeletonDataset) -> Splits:
         data = self.base_config().data
-        return make_splits(dataset, data.split, data.val_fraction, data.seed)
+        return make_splits(dataset, data.split, data.val_fraction, data.seed, data.train_fraction)
 
     def save_splits(self, splits: Splits) -> Path:
         return atomic_write_json(self.splits_path, splits.as_dict())

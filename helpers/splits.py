@@ -83,11 +83,13 @@ def holdout(ids: list[str], labels: list[int], fraction: float, seed: int) -> se
 
 
 def make_splits(dataset: SkeletonDataset, split_number: int | str = 1, val_fraction: float = 0.2,
-                seed: int = 0) -> Splits:
+                seed: int = 0, train_fraction: float = 1.0) -> Splits:
     """train/val/test ids for the file's `train<N>` / `test<N>` splits.
 
     Validation takes about `val_fraction` of train<N>: whole UCF101 groups for
-    grouped ids, a stratified sample for the rest.
+    grouped ids, a stratified sample for the rest.  `train_fraction` < 1 then keeps
+    about that share of the remaining training clips (the same way, by group or
+    stratified), for learning curves; validation and test do not change with it.
     """
     train_name, test_name = f"train{split_number}", f"test{split_number}"
     for name in (train_name, test_name):
@@ -97,6 +99,8 @@ def make_splits(dataset: SkeletonDataset, split_number: int | str = 1, val_fract
             )
     if not 0.0 <= val_fraction < 1.0:
         raise UserInputError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    if not 0.0 < train_fraction <= 1.0:
+        raise UserInputError(f"train_fraction must be in (0, 1], got {train_fraction}")
     train_ids = list(dataset.split[train_name])
     test_ids = list(dataset.split[test_name])
     overlap = set(train_ids) & set(test_ids)
@@ -111,8 +115,14 @@ def make_splits(dataset: SkeletonDataset, split_number: int | str = 1, val_fract
         f"({'by group gXX' if grouped else 'stratified'}{', stratified for ids without group' if grouped and ungrouped else ''}), "
         f"seed {seed}; train = the rest of {train_name}"
     )
+    rest = [i for i in train_ids if i not in val]
+    if train_fraction < 1.0:
+        # a second, independent draw (seed + 1): dropping clips never touches validation
+        dropped = holdout(rest, [dataset.clip(i)["label"] for i in rest], 1.0 - train_fraction, seed + 1)
+        rest = [i for i in rest if i not in dropped]
+        protocol += f", of which {train_fraction:.0%} is used (learning curve)"
     return Splits(
-        train=[i for i in train_ids if i not in val],
+        train=rest,
         val=[i for i in train_ids if i in val],
         test=test_ids,
         protocol=protocol,

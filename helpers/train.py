@@ -1,7 +1,7 @@
 """Command: train one model.
 
     python -m helpers.train --config configs/default.yaml --model baseline|improved [--epochs N]
-                            [--dropout P] [--out DIR] [--seed S]
+                            [--dropout P] [--out DIR] [--seed S] [--train-fraction F]
     python -m helpers.train --config configs/default.yaml --recipe configs/recipes/stgcn.yaml
 """
 from __future__ import annotations
@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dropout", type=float, help="dropout before the head (overrides model.dropout)")
     parser.add_argument("--seed", type=int, help="training seed (overrides train.seed)")
     parser.add_argument("--data", help="dataset pickle (overrides data.path)")
+    parser.add_argument("--train-fraction", type=float,
+                        help="train on about this share of the training clips, validation unchanged "
+                             "(learning curves; overrides data.train_fraction)")
     parser.add_argument("--out", help="run folder (default: runs/<model>)")
     return parser
 
@@ -48,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         config.train.seed = args.seed
     if args.data:
         config.data.path = args.data
+    if args.train_fraction is not None:
+        config.data.train_fraction = args.train_fraction
     config.out_dir = args.out or config.out_dir or str(runs_dir() / config.model.name)
     train(config)
     return 0

@@ -117,10 +117,14 @@ def predict_views(model: nn.Module, views: list[ClipDataset], device: torch.devi
     return total / len(views), labels
 
 
-def make_views(clips: list[dict], layout, preprocess, streams: list[str], num_views: int) -> list[ClipDataset]:
-    """`num_views` deterministic, differently sampled copies of `clips` for multi-clip testing."""
+def make_views(clips: list[dict], layout, preprocess, streams: list[str], num_views: int,
+               flip: bool = False) -> list[ClipDataset]:
+    """`num_views` deterministic, differently sampled copies of `clips` for multi-clip testing,
+    each also mirrored (left/right swapped) when `flip`: 2 * num_views views then."""
     num_views = max(1, num_views)
-    return [ClipDataset(clips, layout, preprocess, streams, view=k, num_views=num_views) for k in range(num_views)]
+    mirrors = (False, True) if flip else (False,)
+    return [ClipDataset(clips, layout, preprocess, streams, view=k, num_views=num_views, mirror=mirror)
+            for k in range(num_views) for mirror in mirrors]
 
 
 def _history_csv(history: list[dict]) -> str:
@@ -144,7 +148,8 @@ def train(config: Config, dataset: SkeletonDataset | None = None, out_dir: str |
     dataset = dataset if dataset is not None else open_dataset(config.data, verbose)
     out_dir = Path(out_dir or config.out_dir or runs_dir() / config.model.name)
     out_dir.mkdir(parents=True, exist_ok=True)
-    splits = make_splits(dataset, config.data.split, config.data.val_fraction, config.data.seed)
+    splits = make_splits(dataset, config.data.split, config.data.val_fraction, config.data.seed,
+                         config.data.train_fraction)
     atomic_write_json(out_dir / "splits.json", splits.as_dict())
     save_config(config, out_dir / "config.yaml")
 
@@ -157,7 +162,8 @@ def train(config: Config, dataset: SkeletonDataset | None = None, out_dir: str |
         raise UserInputError(f"{dataset.source}: the training split is empty")
     train_set = ClipDataset(train_clips, dataset.layout, config.preprocess, streams, config.augment,
                             seed=config.train.seed)
-    val_views = make_views(val_clips, dataset.layout, config.preprocess, streams, config.augment.test_clips)
+    val_views = make_views(val_clips, dataset.layout, config.preprocess, streams, config.augment.test_clips,
+                           config.augment.test_flip)
     generator = torch.Generator().manual_seed(config.train.seed)
     train_loader = DataLoader(train_set, batch_size=config.train.batch_size, shuffle=True, generator=generator,
                               drop_last=len(train_set) > config.train.batch_size)

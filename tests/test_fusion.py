@@ -118,3 +118,58 @@ def test_fusion_entries_are_checked():
     with pytest.raises(UserInputError, match="own recipe"):
         benchmark.model_configs(["joints"], [])
     assert benchmark.parse_fusions(["js=joints+bones"], ["joints", "bones"]) == {"js": ["joints", "bones"]}
+
+
+def test_refit_tests_only_the_model_retrained_on_all_of_train(tmp_path, monkeypatch):
+    data = make_tiny_dataset(groups=8)
+    path = save_dataset(data, tmp_path / "tiny.pkl")
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("preprocess: {length: 16}\ntrain: {epochs: 2, batch_size: 8}\n"
+                      "model: {name: stgcn, streams: [joint], extra: {stages: [[8, 1]]}}\n")
+    tested = []
+    real_evaluate = benchmark.evaluate
+
+    def recording_evaluate(checkpoint, dataset, split="test", out_dir=None, verbose=True):
+        members = checkpoint if isinstance(checkpoint, list) else [checkpoint]
+        if split == "test":
+            tested.append([str(member.path) for member in members])
+        return real_evaluate(checkpoint, dataset, split, out_dir, verbose)
+
+    monkeypatch.setattr(benchmark, "evaluate", recording_evaluate)
+    out = tmp_path / "bench"
+    argv = ["--data", str(path), "--models", "a,b", "--seeds", "0", "--config", f"a={recipe}", "--config",
+            f"b={recipe}", "--fuse", "ab=a+b", "--refit", "--name", "r", "--out", str(out),
+            "--timing-seconds", "0.05", "--threads", "1"]
+    assert run_command(benchmark.main, argv) == 0
+    refit_a, refit_b = out / "r" / "a" / "seed0" / "refit", out / "r" / "b" / "seed0" / "refit"
+    assert tested == [[str(refit_a / "best.pt")], [str(refit_b / "best.pt")],
+                      [str(refit_a / "best.pt"), str(refit_b / "best.pt")]]
+    splits = json.loads((refit_a / "splits.json").read_text())
+    assert splits["val"] == [] and sorted(splits["train"]) == sorted(data["split"]["train1"])
+    assert load_checkpoint(refit_a / "best.pt").state["epoch"] == 2          # the last epoch
+    selection = json.loads((out / "r" / "a" / "seed0" / "splits.json").read_text())
+    assert selection["val"] and not set(selection["val"]) & set(selection["train"])
+    report = json.loads((out / "r.json").read_text())
+    run = report["models"]["a"]["runs"][0]
+    assert report["refit"] and run["final_dir"] == str(refit_a) and run["selection_seconds"] > 0
+    assert "trained again on all of train1" in (out / "r.md").read_text()
+
+
+def test_flip_testing_averages_each_view_with_its_mirror_image(two_streams):
+    from helpers.augment import flip
+    from helpers.clips import clip_to_input
+    from helpers.training import make_views
+
+    dataset, root = two_streams
+    checkpoint = load_checkpoint(root / "joint" / "best.pt")
+    clips = split_clips(dataset, checkpoint, "test")
+    views = make_views(clips, checkpoint.layout, checkpoint.preprocess, ["joint"], 2, flip=True)
+    assert len(views) == 4
+    plain = clip_to_input(clips[0], checkpoint.layout, checkpoint.preprocess, ["joint"], view=0, num_views=2)
+    mirrored = flip(plain.transpose(3, 1, 2, 0), checkpoint.layout).transpose(3, 1, 2, 0)
+    np.testing.assert_allclose(views[1].inputs[0].numpy(), np.ascontiguousarray(mirrored), atol=1e-6)
+    without = clip_probabilities(checkpoint, clips)
+    checkpoint.config.augment.test_flip = True
+    with_flip = clip_probabilities(checkpoint, clips)
+    assert with_flip.shape == without.shape and not np.allclose(with_flip, without)
+    np.testing.assert_allclose(with_flip.sum(1), 1.0, rtol=1e-5)

@@ -1,4 +1,7 @@
+import pytest
+
 from helpers.dataset import validate_dataset
+from helpers.errors import UserInputError
 from helpers.splits import group_of, groups_straddling, make_splits
 from tests.conftest import make_tiny_dataset
 
@@ -41,3 +44,22 @@ def test_shared_groups_are_reported_per_pair_of_sides():
                    protocol="hand-made")
     assert groups_shared(leaky) == {"train/val": ["g09"], "train/test": ["g08"], "val/test": []}
     assert groups_straddling(leaky) == {"g09"}
+
+
+def test_train_fraction_subsamples_training_only_and_keeps_every_class():
+    data = make_tiny_dataset(num_classes=3, groups=12)
+    rename = {c["frame_dir"]: f"clip_{i}" for i, c in enumerate(data["annotations"])}  # ungrouped: stratified
+    for clip in data["annotations"]:
+        clip["frame_dir"] = rename[clip["frame_dir"]]
+    data["split"] = {k: [rename[m] for m in v] for k, v in data["split"].items()}
+    dataset = validate_dataset(data, "mem")
+    full = make_splits(dataset, 1, 0.2, seed=0)
+    half = make_splits(dataset, 1, 0.2, seed=0, train_fraction=0.5)
+    assert half.val == full.val and half.test == full.test
+    assert set(half.train) < set(full.train)
+    assert 0.35 < len(half.train) / len(full.train) < 0.65
+    assert sorted({dataset.clip(i)["label"] for i in half.train}) == [0, 1, 2]
+    assert "50% is used" in half.protocol
+    assert make_splits(dataset, 1, 0.2, seed=0, train_fraction=0.5).train == half.train
+    with pytest.raises(UserInputError, match="train_fraction"):
+        make_splits(dataset, 1, 0.2, seed=0, train_fraction=0.0)
