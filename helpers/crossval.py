@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import argparse
 import copy
-import statistics
 import sys
 from pathlib import Path
 
 import yaml
 
+from helpers.benchmark import mean_std
 from helpers.checkpoint import load_checkpoint
 from helpers.cli import parse_list, run_command
 from helpers.config import Config, apply_overrides, load_config
@@ -85,9 +85,8 @@ def cross_validate(configs: list[Config], carveouts: list[int], out_dir: Path, v
                   flush=True)
     summary = {}
     for which in ("last", "best"):
-        values = [result[which]["accuracy"] for result in results]
-        summary[which] = {"mean": statistics.mean(values),
-                          "std": statistics.stdev(values) if len(values) > 1 else None}
+        mean, std = mean_std([result[which]["accuracy"] for result in results])
+        summary[which] = {"mean": mean, "std": std}
     return {"carveouts": results, "summary": summary,
             "members": [{**config.to_dict(), "out_dir": None} for config in configs]}
 
