@@ -209,7 +209,7 @@ def run_fusion(member_runs: list[dict], dataset: SkeletonDataset) -> dict:
         "test_accuracy": metrics["accuracy"], "test_macro_f1": metrics["macro_f1"],
         "num_train": first["num_train"], "num_val": first["num_val"], "num_test": first["num_test"],
         "train_seconds": sum(run["train_seconds"] for run in member_runs),
-        "selection_seconds": None if member_runs[0]["selection_seconds"] is None
+        "selection_seconds": None if first["selection_seconds"] is None
         else sum(run["selection_seconds"] for run in member_runs),
         "parameters": sum(run["parameters"] for run in member_runs),
         # every member's forward pass runs on each clip: throughputs add as rates, latencies add up
@@ -289,20 +289,19 @@ def render_markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
+_PROTOCOL_COMMON = ("The test split selects nothing (no epoch, no recipe, no seed). The carve-out is the same for "
+                    "every model and seed (data.seed); seeds change initialisation, shuffling and augmentation. "
+                    "Each run checks that no test clip is in its train or val clips.")
 PROTOCOL = ("For each model and seed: train on train{split} minus a validation carve-out ({val}); keep the "
             "epoch with the best validation macro-F1 (best.pt); evaluate that checkpoint once on test{split} "
-            "({num_test} clips). The test split selects nothing (no epoch, no recipe, no seed). The carve-out "
-            "is the same for every model and seed (data.seed); seeds change initialisation, shuffling and "
-            "augmentation. Each run checks that no test clip is in its train or val clips.")
+            "({num_test} clips). " + _PROTOCOL_COMMON)
 
 
 REFIT_PROTOCOL = ("For each model and seed: train on train{split} minus a validation carve-out ({val}); this "
                   "run's best validation macro-F1 is reported and is what recipes were chosen on. Then the same "
                   "recipe is trained again on all of train{split} for its full schedule (no validation clips) and "
                   "its last checkpoint is evaluated once on test{split} ({num_test} clips); train time is that "
-                  "refit's. The test split selects nothing (no epoch, no recipe, no seed). The carve-out is the "
-                  "same for every model and seed (data.seed); seeds change initialisation, shuffling and "
-                  "augmentation. Each run checks that no test clip is in its train or val clips.")
+                  "refit's. " + _PROTOCOL_COMMON)
 
 
 def write_report(report: dict, out_dir: Path) -> tuple[Path, Path]:
@@ -346,7 +345,8 @@ def run_benchmark(configs: dict[str, Config], seeds: list[int], name: str, out_d
             entry = report["models"][model]
             entry["runs"].append(run)
             entry["summary"] = summarize(entry["runs"])
-            report["protocol"] = (REFIT_PROTOCOL if refit else PROTOCOL).format(split=first.data.split, num_test=run["num_test"],
+            protocol = REFIT_PROTOCOL if refit else PROTOCOL
+            report["protocol"] = protocol.format(split=first.data.split, num_test=run["num_test"],
                                                  val=run["protocol"])
             report["environment_end"] = environment()
             write_report(report, out_dir)

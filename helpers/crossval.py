@@ -58,7 +58,7 @@ def score_carveout(run_dirs: list[Path], dataset) -> dict:
     scores = {}
     for which in ("last", "best"):
         members = [load_checkpoint(run_dir / f"{which}.pt") for run_dir in run_dirs]
-        metrics = evaluate(members if len(members) > 1 else members[0], dataset, "val", verbose=False)
+        metrics = evaluate(members, dataset, "val", verbose=False)
         scores[which] = {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"],
                          "num_clips": metrics["num_clips"]}
     return scores

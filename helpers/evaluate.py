@@ -43,8 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     weights = parse_list(args.weights, "weights", float) if args.weights else None
     data_config = load_config(args.config).data if args.config else checkpoints[0].config.data
     dataset = open_dataset(data_config)
-    metrics = evaluate(checkpoints if len(checkpoints) > 1 else checkpoints[0], dataset, args.split,
-                       out_dir=args.out or Path(args.ckpt[0]).parent, weights=weights)
+    metrics = evaluate(checkpoints, dataset, args.split, out_dir=args.out or Path(args.ckpt[0]).parent,
+                       weights=weights)
     print(f"accuracy: {metrics['accuracy']:.4f}")
     print(f"macro-F1: {metrics['macro_f1']:.4f}")
     return 0

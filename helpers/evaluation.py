@@ -10,14 +10,13 @@ from helpers.checkpoint import LoadedCheckpoint
 from helpers.dataset import SkeletonDataset
 from helpers.errors import UserInputError
 from helpers.io_utils import atomic_write_json
-from helpers.splits import make_splits
+from helpers.splits import config_splits
 from helpers.training import classification_metrics, make_views, pick_device, predict_views
 
 
 def split_clips(dataset: SkeletonDataset, checkpoint: LoadedCheckpoint, split: str) -> list[dict]:
     """The clips of 'test', 'val' or 'train' as the checkpoint's config defines them."""
-    data = checkpoint.config.data
-    splits = make_splits(dataset, data.split, data.val_fraction, data.seed, data.train_fraction)
+    splits = config_splits(dataset, checkpoint.config.data)
     if split not in ("train", "val", "test"):
         raise UserInputError(f"unknown split {split!r}; use test, val or train")
     return [dataset.clip(i) for i in getattr(splits, split)]
@@ -39,7 +38,8 @@ def check_fusable(checkpoints: list[LoadedCheckpoint]) -> None:
     first = checkpoints[0]
     for other in checkpoints[1:]:
         if other.class_names != first.class_names:
-            raise UserInputError(f"{other.path}: classes differ from {first.path}'s; late fusion needs the same classes")
+            raise UserInputError(f"{other.path}: classes differ from {first.path}'s; late fusion needs the "
+                                 "same classes")
         if other.config.data != first.config.data:
             raise UserInputError(f"{other.path}: data settings (file, split, validation carve-out) differ from "
                                  f"{first.path}'s; late fusion needs the same clips")

@@ -28,7 +28,7 @@ from helpers.io_utils import atomic_write_json
 from helpers.models import build_model, count_parameters, model_kwargs
 from helpers.clips import stream_channels
 from helpers.paths import PROJECT_ROOT, resolve_data_path, runs_dir
-from helpers.splits import Splits, make_splits
+from helpers.splits import Splits, config_splits
 
 CONFIG_ENV = "SKELETON_ACTIONS_CONFIG"
 DEFAULT_CONFIG = PROJECT_ROOT / "configs" / "default.yaml"
@@ -162,8 +162,7 @@ class SeriesSettings:
         return self._dataset
 
     def make_splits(self, dataset: SkeletonDataset) -> Splits:
-        data = self.base_config().data
-        return make_splits(dataset, data.split, data.val_fraction, data.seed, data.train_fraction)
+        return config_splits(dataset, self.base_config().data)
 
     def save_splits(self, splits: Splits) -> Path:
         return atomic_write_json(self.splits_path, splits.as_dict())

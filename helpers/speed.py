@@ -243,7 +243,7 @@ def measure_models(params: dict) -> dict:
     from helpers.clips import ClipDataset, stream_channels
     from helpers.data import open_dataset
     from helpers.models import MODELS, build_model, count_parameters, model_kwargs
-    from helpers.splits import make_splits
+    from helpers.splits import config_splits
     from helpers.timing import environment
     from helpers.training import pick_device, seed_everything
 
@@ -251,7 +251,7 @@ def measure_models(params: dict) -> dict:
     if base.train.num_threads:
         torch.set_num_threads(base.train.num_threads)
     dataset = open_dataset(base.data, verbose=False)
-    splits = make_splits(dataset, base.data.split, base.data.val_fraction, base.data.seed)
+    splits = config_splits(dataset, base.data)
     clips = [dataset.clip(i) for i in splits.train]
     device = pick_device(base.train.device)
     budget = params["budget"]

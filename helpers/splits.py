@@ -129,6 +129,12 @@ def make_splits(dataset: SkeletonDataset, split_number: int | str = 1, val_fract
     )
 
 
+def config_splits(dataset: SkeletonDataset, data) -> Splits:
+    """`make_splits` with the settings of a `helpers.config.DataConfig` (split, val_fraction, seed,
+    train_fraction): the one place that turns a run's data settings into its clips."""
+    return make_splits(dataset, data.split, data.val_fraction, data.seed, data.train_fraction)
+
+
 def groups_shared(splits: Splits) -> dict[str, list[str]]:
     """Groups found on two sides at once, for each pair of sides (all empty when leak-free)."""
     sides = {side: {group_of(i) for i in getattr(splits, side)} - {None} for side in ("train", "val", "test")}

@@ -27,7 +27,7 @@ from helpers.errors import UserInputError
 from helpers.io_utils import atomic_write_json, atomic_write_text
 from helpers.models import build_model, count_parameters, model_kwargs
 from helpers.paths import runs_dir
-from helpers.splits import make_splits
+from helpers.splits import config_splits
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -148,8 +148,7 @@ def train(config: Config, dataset: SkeletonDataset | None = None, out_dir: str |
     dataset = dataset if dataset is not None else open_dataset(config.data, verbose)
     out_dir = Path(out_dir or config.out_dir or runs_dir() / config.model.name)
     out_dir.mkdir(parents=True, exist_ok=True)
-    splits = make_splits(dataset, config.data.split, config.data.val_fraction, config.data.seed,
-                         config.data.train_fraction)
+    splits = config_splits(dataset, config.data)
     atomic_write_json(out_dir / "splits.json", splits.as_dict())
     save_config(config, out_dir / "config.yaml")
 
