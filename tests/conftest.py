@@ -1,7 +1,8 @@
-"""Shared fixtures: tiny generated datasets and the real sample data folder."""
+"""Shared fixtures: tiny generated datasets, keypoint import inputs and the real sample data folder."""
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +63,37 @@ def make_tiny_dataset(num_classes: int = 3, groups: int = 10, clips_per_group: i
                 })
                 split["test1" if group <= 3 else "train1"].append(frame_dir)
     return {"split": split, "annotations": annotations, "class_names": [f"Class{i}" for i in range(num_classes)]}
+
+
+def write_ddnet(path, poses, labels):
+    """A DD-Net pickle {'pose': poses, 'label': labels} at `path` (input of helpers.ddnet_format)."""
+    with open(path, "wb") as file:
+        pickle.dump({"pose": poses, "label": labels}, file)
+    return path
+
+
+def random_poses(rng, count, joints=15):
+    """`count` random DD-Net poses (T, V, 2), T between 15 and 39."""
+    return [rng.normal(size=(int(rng.integers(15, 40)), joints, 2)) for _ in range(count)]
+
+
+def make_clip_folder(root, classes=("jump", "sit", "wave"), clips=10, joints=17, grouped=False, seed=0):
+    """ROOT/<class>/<clip>.npy (12, joints, 3) clips (input of helpers.folder_format); UCF-style names if grouped."""
+    rng = np.random.default_rng(seed)
+    for class_name in classes:
+        (root / class_name).mkdir(parents=True)
+        for index in range(clips):
+            stem = f"v_{class_name}_g{index // 2 + 1:02d}_c{index % 2 + 1:02d}" if grouped else f"clip{index:02d}"
+            np.save(root / class_name / f"{stem}.npy", rng.uniform(0, 100, size=(12, joints, 3)))
+    return root
+
+
+def run_convert(*argv):
+    """Run the command `python -m helpers.convert` in-process; returns its exit code."""
+    from helpers import convert
+    from helpers.cli import run_command
+
+    return run_command(convert.main, [str(a) for a in argv])
 
 
 @pytest.fixture
