@@ -6,7 +6,8 @@
 Protocol: for each model and seed, train on train<split> minus a validation
 carve-out (`data.val_fraction` of train<split>, by group or stratified, drawn with
 `data.seed`, the same for every model and seed); `train()` keeps the epoch with
-the best validation macro-F1 (`best.pt`); that checkpoint is evaluated once on
+the best validation macro-F1 (`best.pt`) and the last epoch (`last.pt`); the one
+named by the recipe's `train.test_checkpoint` (default best) is evaluated once on
 test<split>.  The test split selects nothing.
 
 Recipes: `--config PATH` is the recipe of every model; `--config MODEL=PATH` (may
@@ -18,7 +19,7 @@ Entries: an entry of `--models` is a model of helpers.models.MODELS, or any othe
 name given its own recipe (`--config NAME=PATH`) whose `model.name` is a model, so
 one model class can run with several recipes (e.g. ST-GCN on joints and on bones).
 `--fuse NAME=A+B` adds a late-fusion entry: per seed, the class probabilities of the
-best-val checkpoints of entries A and B are averaged and evaluated once on test;
+tested checkpoints of entries A and B are averaged and evaluated once on test;
 its train time and parameters are the sums of its members'.
 
 Writes `<out>/<name>.json` and `<out>/<name>.md` (rewritten after every run, so a
@@ -124,29 +125,40 @@ def refit_config(config: Config, run_dir: Path) -> Config:
     return refit
 
 
+def tested_checkpoint(config: Config) -> str:
+    """File name of the checkpoint a run is tested with: best.pt or last.pt (`train.test_checkpoint`)."""
+    rule = config.train.test_checkpoint
+    if rule not in ("best", "last"):
+        raise UserInputError(f"train.test_checkpoint: {rule!r} is not a checkpoint; use best (best validation "
+                             "macro-F1) or last (end of the schedule)")
+    return f"{rule}.pt"
+
+
 def run_one(config: Config, dataset: SkeletonDataset, run_dir: Path, timing_seconds: float = 2.0,
             refit: bool = False) -> dict:
     """Train one model and seed, evaluate the final checkpoint once on test, time its inference.
 
-    Without `refit` the final checkpoint is the best-val one.  With `refit`, that
+    Without `refit` the final checkpoint is `tested_checkpoint(config)`.  With `refit`, that
     validation run only reports its scores (it selected the recipe and schedule),
     and the recipe is trained again on all of train<split> for its full schedule in
     `run_dir/refit`; that run's last checkpoint is the one tested and timed.
     """
+    selected_path = run_dir / tested_checkpoint(config)   # the checkpoint scored on val
     start = time.perf_counter()
     history = train(config, dataset, run_dir, verbose=False)
     train_seconds = time.perf_counter() - start
     splits = check_no_leak(run_dir)
-    checkpoint = load_checkpoint(run_dir / "best.pt")
-    best = history[checkpoint.state["epoch"] - 1]
-    final_dir, selection_seconds = run_dir, None
+    checkpoint = load_checkpoint(selected_path)
+    selected = history[checkpoint.state["epoch"] - 1]
+    final_dir, tested_path, selection_seconds = run_dir, selected_path, None
     if refit:
         final_dir, selection_seconds = run_dir / "refit", train_seconds
         start = time.perf_counter()
         train(refit_config(config, final_dir), dataset, final_dir, verbose=False)
         train_seconds = time.perf_counter() - start
         check_no_leak(final_dir)
-        checkpoint = load_checkpoint(final_dir / "best.pt")       # the last epoch: no validation clips
+        tested_path = final_dir / "best.pt"                         # the last epoch: no validation clips
+        checkpoint = load_checkpoint(tested_path)
     metrics = evaluate(checkpoint, dataset, "test", verbose=False)   # the only use of test
     atomic_write_json(final_dir / "metrics_test.json", metrics)
     clip_shape = (checkpoint.state["in_channels"], config.preprocess.length, dataset.layout.num_joints,
@@ -156,10 +168,12 @@ def run_one(config: Config, dataset: SkeletonDataset, run_dir: Path, timing_seco
         "seed": config.train.seed,
         "run_dir": str(run_dir),
         "final_dir": str(final_dir),
+        "selected_checkpoint": str(selected_path),   # scored on val
+        "tested_checkpoint": str(tested_path),       # scored on test
         "epochs": len(history),
-        "best_epoch": best["epoch"],
-        "val_accuracy": best["val_acc"],
-        "val_macro_f1": best["val_f1"],
+        "selected_epoch": selected["epoch"],   # of the checkpoint scored on val
+        "val_accuracy": selected["val_acc"],
+        "val_macro_f1": selected["val_f1"],
         "test_accuracy": metrics["accuracy"],
         "test_macro_f1": metrics["macro_f1"],
         "num_train": len(splits["train"]), "num_val": len(splits["val"]), "num_test": len(splits["test"]),
@@ -195,16 +209,16 @@ def parse_fusions(entries: list[str], models: list[str]) -> dict[str, list[str]]
 
 def run_fusion(member_runs: list[dict], dataset: SkeletonDataset) -> dict:
     """Late fusion of one seed's member runs: fused val metrics, then the one test evaluation."""
-    selected = [load_checkpoint(Path(run["run_dir"]) / "best.pt") for run in member_runs]
+    selected = [load_checkpoint(run["selected_checkpoint"]) for run in member_runs]
     val = evaluate(selected, dataset, "val", verbose=False)
-    final = [load_checkpoint(Path(run["final_dir"]) / "best.pt") for run in member_runs]
+    final = [load_checkpoint(run["tested_checkpoint"]) for run in member_runs]
     metrics = evaluate(final, dataset, "test", verbose=False)   # the only use of test
     first = member_runs[0]
     return {
         "seed": first["seed"],
         "members": [run["final_dir"] for run in member_runs],
         "final_dir": None, "run_dir": None,
-        "epochs": first["epochs"], "best_epoch": first["best_epoch"],   # the first member's, for the table
+        "epochs": first["epochs"], "selected_epoch": first["selected_epoch"],   # the first member's, for the table
         "val_accuracy": val["accuracy"], "val_macro_f1": val["macro_f1"],
         "test_accuracy": metrics["accuracy"], "test_macro_f1": metrics["macro_f1"],
         "num_train": first["num_train"], "num_val": first["num_val"], "num_test": first["num_test"],
@@ -259,12 +273,12 @@ def render_markdown(report: dict) -> str:
                      f"| {int(s['parameters']['mean']):,} | {_cell(s['clips_per_s_b64'], 1, 0)} "
                      f"| {_cell(s['ms_per_clip_b1'], 1, 2)} |")
     lines += ["", "## Per seed", "",
-              "| model | seed | best epoch | val macro-F1 (%) | test accuracy (%) | test macro-F1 (%) "
+              "| model | seed | val epoch | val macro-F1 (%) | test accuracy (%) | test macro-F1 (%) "
               "| train time (s) | clips/s (batch 64) | ms/clip (batch 1) |",
               "|---|---|---|---|---|---|---|---|---|"]
     for name, entry in report["models"].items():
         for run in entry["runs"]:
-            lines.append(f"| {name} | {run['seed']} | {run['best_epoch']}/{run['epochs']} "
+            lines.append(f"| {name} | {run['seed']} | {run['selected_epoch']}/{run['epochs']} "
                          f"| {100 * run['val_macro_f1']:.1f} | {100 * run['test_accuracy']:.1f} "
                          f"| {100 * run['test_macro_f1']:.1f} | {run['train_seconds']:.0f} "
                          f"| {run['clips_per_s_b64']:.0f} | {run['ms_per_clip_b1']:.2f} |")
@@ -293,8 +307,9 @@ _PROTOCOL_COMMON = ("The test split selects nothing (no epoch, no recipe, no see
                     "every model and seed (data.seed); seeds change initialisation, shuffling and augmentation. "
                     "Each run checks that no test clip is in its train or val clips.")
 PROTOCOL = ("For each model and seed: train on train{split} minus a validation carve-out ({val}); keep the "
-            "epoch with the best validation macro-F1 (best.pt); evaluate that checkpoint once on test{split} "
-            "({num_test} clips). " + _PROTOCOL_COMMON)
+            "epoch with the best validation macro-F1 (best.pt), or the last epoch (last.pt) where the recipe says "
+            "train.test_checkpoint: last; evaluate that checkpoint once on test{split} ({num_test} clips). "
+            + _PROTOCOL_COMMON)
 
 
 REFIT_PROTOCOL = ("For each model and seed: train on train{split} minus a validation carve-out ({val}); this "
@@ -351,7 +366,7 @@ def run_benchmark(configs: dict[str, Config], seeds: list[int], name: str, out_d
             report["environment_end"] = environment()
             write_report(report, out_dir)
             if verbose:
-                print(f"{model} seed {seed}: best epoch {run['best_epoch']}/{run['epochs']} "
+                print(f"{model} seed {seed}: val epoch {run['selected_epoch']}/{run['epochs']} "
                       f"val F1 {run['val_macro_f1']:.3f} | test acc {run['test_accuracy']:.3f} "
                       f"F1 {run['test_macro_f1']:.3f} | {run['train_seconds']:.0f} s", flush=True)
     for fusion, members in fusions.items():

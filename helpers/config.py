@@ -58,6 +58,7 @@ class TrainConfig:
     seed: int = 0                    # weight init, shuffling, augmentation
     device: str = "auto"             # 'auto' = CUDA when available, else CPU
     num_threads: int = 0             # torch CPU threads, 0 = torch's default
+    test_checkpoint: str = "best"    # what the benchmark tests: 'best' (best val macro-F1) or 'last' epoch
 
 
 @dataclass

@@ -6,10 +6,14 @@
 On small data one validation carve-out is too small to tell recipes apart (87
 clips on JHMDB: one clip is 1.1 points).  This command trains the recipe(s) once
 per carve-out (`data.seed` = each value of `--carveouts`; `train.seed` fixed), and
-scores each carve-out's validation clips with the last checkpoint (the best-val
-checkpoint is chosen on those very clips, so its score is biased upwards; it is
-reported beside).  Several `--config` are members of a late fusion: their
-probabilities are averaged, as `benchmark --fuse` does.  Every carve-out's
+scores each carve-out's validation clips under two rules for the tested epoch
+(`train.test_checkpoint`): 'last' (the end of the schedule) and 'best' (the epoch
+of best validation macro-F1, as the benchmark's best.pt).  'best' is scored
+without bias by two folds: each half of the validation clips is predicted by the
+epochs chosen on the other half (so with half the clips to choose on).  Scores
+come from the per-epoch validation probabilities that training saves.  Several
+`--config` are members of a late fusion: their probabilities are averaged, as
+`benchmark --fuse` does.  Every carve-out's
 validation clips are scored, so the mean covers about `val_fraction * len(train)`
 clips per carve-out.  The test split is never read.
 
@@ -23,18 +27,17 @@ import copy
 import sys
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 from helpers.benchmark import mean_std
-from helpers.checkpoint import load_checkpoint
 from helpers.cli import parse_list, run_command
 from helpers.config import Config, apply_overrides, load_config
 from helpers.data import open_dataset
 from helpers.errors import UserInputError
-from helpers.evaluation import evaluate
 from helpers.io_utils import atomic_write_json
 from helpers.paths import runs_dir
-from helpers.training import train
+from helpers.training import load_val_probabilities, macro_f1, train
 
 
 def parse_settings(entries: list[str]) -> dict:
@@ -53,14 +56,53 @@ def parse_settings(entries: list[str]) -> dict:
     return settings
 
 
-def score_carveout(run_dirs: list[Path], dataset) -> dict:
-    """Validation accuracy and macro-F1 of the (fused) last and best checkpoints of one carve-out's members."""
+def stratified_halves(labels: np.ndarray, seed: int = 0) -> np.ndarray:
+    """(N,) bool: a seeded half of each class's clips (rounded up) is True, the rest False."""
+    rng = np.random.default_rng(seed)
+    first = np.zeros(len(labels), dtype=bool)
+    for label in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == label))
+        first[members[: (len(members) + 1) // 2]] = True
+    return first
+
+
+def rule_probabilities(members: list[np.ndarray], labels: np.ndarray, rule: str) -> tuple[np.ndarray, list]:
+    """Fused validation probabilities (N, K) when each member's tested epoch follows `rule`, and the epochs.
+
+    members: per-epoch probabilities (E, N, K) of each fused member on the same clips.
+    'last': every member's last epoch.  'best': the benchmark's rule (each member's
+    epoch of best validation macro-F1, earliest on ties), made unbiased by two folds:
+    the epochs that score one half of the clips are chosen on the other half.
+    Returns the probabilities and the chosen 1-based epochs ([per member] per fold).
+    """
+    if rule == "last":
+        return np.mean([p[-1] for p in members], axis=0), [[len(p) for p in members]]
+    num_classes = members[0].shape[-1]
+    fused, epochs = np.zeros_like(members[0][0]), []
+    first = stratified_halves(labels)
+    for scored in (first, ~first):
+        chosen = [int(np.argmax([macro_f1(labels[~scored], p[e, ~scored].argmax(-1), num_classes)
+                                 for e in range(len(p))])) for p in members]
+        fused[scored] = np.mean([p[e, scored] for p, e in zip(members, chosen)], axis=0)
+        epochs.append([e + 1 for e in chosen])
+    return fused, epochs
+
+
+def score_carveout(run_dirs: list[Path]) -> dict:
+    """Validation accuracy and macro-F1 of one carve-out's (fused) members under the 'last' and 'best' rules,
+    from the per-epoch validation probabilities their training saved."""
+    saved = [load_val_probabilities(run_dir) for run_dir in run_dirs]
+    labels = saved[0][1]
+    if any(not np.array_equal(other, labels) for _, other in saved[1:]):
+        raise UserInputError(f"{run_dirs[0].parent}: members were validated on different clips")
+    members = [probabilities for probabilities, _ in saved]
     scores = {}
-    for which in ("last", "best"):
-        members = [load_checkpoint(run_dir / f"{which}.pt") for run_dir in run_dirs]
-        metrics = evaluate(members, dataset, "val", verbose=False)
-        scores[which] = {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"],
-                         "num_clips": metrics["num_clips"]}
+    for rule in ("last", "best"):
+        fused, epochs = rule_probabilities(members, labels, rule)
+        predictions = fused.argmax(-1)
+        scores[rule] = {"accuracy": float((predictions == labels).mean()),
+                        "macro_f1": macro_f1(labels, predictions, fused.shape[-1]),
+                        "num_clips": len(labels), "epochs": epochs}
     return scores
 
 
@@ -77,12 +119,12 @@ def cross_validate(configs: list[Config], carveouts: list[int], out_dir: Path, v
             run_config.out_dir = str(run_dir)
             train(run_config, dataset, run_dir, verbose=False)
             run_dirs.append(run_dir)
-        scores = score_carveout(run_dirs, dataset)
+        scores = score_carveout(run_dirs)
         results.append({"carveout": carveout, **scores})
         if verbose:
-            print(f"carve-out {carveout}: val accuracy {scores['last']['accuracy']:.4f} (last), "
-                  f"{scores['best']['accuracy']:.4f} (best-val, biased) on {scores['last']['num_clips']} clips",
-                  flush=True)
+            print(f"carve-out {carveout}: val accuracy {scores['last']['accuracy']:.4f} (last epoch), "
+                  f"{scores['best']['accuracy']:.4f} (best-val epoch, two folds) on {scores['last']['num_clips']} "
+                  "clips", flush=True)
     summary = {}
     for which in ("last", "best"):
         mean, std = mean_std([result[which]["accuracy"] for result in results])
@@ -136,8 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     path = atomic_write_json(out_dir / f"{args.name}.json", report)
     last, best = report["summary"]["last"], report["summary"]["best"]
     spread = f" ± {last['std']:.4f}" if last["std"] is not None else ""
-    print(f"mean val accuracy over {len(carveouts)} carve-outs: {last['mean']:.4f}{spread} (last checkpoints), "
-          f"{best['mean']:.4f} (best-val checkpoints, biased); wrote {path}")
+    print(f"mean val accuracy over {len(carveouts)} carve-outs: {last['mean']:.4f}{spread} (last epoch), "
+          f"{best['mean']:.4f} (best-val epoch, two folds); wrote {path}")
     return 0
 
 

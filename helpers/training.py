@@ -24,7 +24,7 @@ from helpers.config import Config, save_config
 from helpers.data import open_dataset
 from helpers.dataset import SkeletonDataset
 from helpers.errors import UserInputError
-from helpers.io_utils import atomic_write_json, atomic_write_text
+from helpers.io_utils import atomic_write, atomic_write_json, atomic_write_text
 from helpers.models import build_model, count_parameters, model_kwargs
 from helpers.paths import runs_dir
 from helpers.splits import config_splits
@@ -127,6 +127,20 @@ def make_views(clips: list[dict], layout, preprocess, streams: list[str], num_vi
             for k in range(num_views) for mirror in mirrors]
 
 
+def save_val_probabilities(path: Path, probabilities: np.ndarray, labels: np.ndarray) -> None:
+    """Write per-epoch validation probabilities (E, N, K) and labels (N,) atomically."""
+    atomic_write(path, lambda file: np.savez(file, probabilities=probabilities, labels=labels))
+
+
+def load_val_probabilities(run_dir: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Per-epoch validation class probabilities (E, N, K) and labels (N,) that `train` saved in `run_dir`."""
+    path = Path(run_dir) / "val_probabilities.npz"
+    if not path.is_file():
+        raise UserInputError(f"{path}: not found; it is written by training runs with validation clips")
+    with np.load(path, allow_pickle=False) as data:
+        return data["probabilities"], data["labels"]
+
+
 def _history_csv(history: list[dict]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(history[0]))
@@ -140,7 +154,10 @@ def train(config: Config, dataset: SkeletonDataset | None = None, out_dir: str |
     """Train `config.model` on train<split> minus validation; returns one dict per epoch.
 
     Each history row holds epoch, lr, train/val loss, accuracy and macro-F1, seconds
-    spent, and the share of step time spent waiting for data.
+    spent, and the share of step time spent waiting for data.  With validation clips,
+    `val_probabilities.npz` keeps every epoch's validation class probabilities
+    (`probabilities` (E, N_val, K), `labels` (N_val,)), so rules for which epoch to
+    test can be compared afterwards (`helpers.crossval`).
     """
     seed_everything(config.train.seed)
     if config.train.num_threads:
@@ -179,6 +196,7 @@ def train(config: Config, dataset: SkeletonDataset | None = None, out_dir: str |
               f"{len(train_set)} train / {len(val_clips)} val clips ({splits.protocol})")
 
     history: list[dict] = []
+    val_probabilities: list[np.ndarray] = []  # one (N_val, K) array per epoch
     best_f1, best_epoch, step = -1.0, 0, 0
     for epoch in range(1, config.train.epochs + 1):
         train_set.set_epoch(epoch)
@@ -218,6 +236,8 @@ def train(config: Config, dataset: SkeletonDataset | None = None, out_dir: str |
                                                  dataset.num_classes)
             row.update(val_loss=float(nn.functional.nll_loss(probabilities.clamp_min(1e-12).log(), val_labels)),
                        val_acc=val_metrics["acc"], val_f1=val_metrics["f1"])
+            val_probabilities.append(probabilities.numpy().astype(np.float32))
+            save_val_probabilities(out_dir / "val_probabilities.npz", np.stack(val_probabilities), val_labels.numpy())
         else:
             row.update(val_loss=float("nan"), val_acc=float("nan"), val_f1=float("nan"))
         row.update(seconds=time.perf_counter() - start,

@@ -24,7 +24,9 @@ def tiny(tmp_path):
     recipe = tmp_path / "tiny.yaml"
     recipe.write_text(TINY)
     wide = tmp_path / "wide.yaml"
-    wide.write_text(TINY.replace("hidden_size: 16", "hidden_size: 24"))
+    # the wider recipe is tested at its last epoch (train.test_checkpoint)
+    wide.write_text(TINY.replace("hidden_size: 16", "hidden_size: 24").replace("batch_size: 16",
+                                                                               "batch_size: 16, test_checkpoint: last"))
     return data, path, recipe, wide
 
 
@@ -44,9 +46,9 @@ def test_benchmark_writes_report_and_tests_once_per_run(tiny, tmp_path, monkeypa
     assert run_command(benchmark.main, argv) == 0
     assert "wrote" in capsys.readouterr().out
 
-    # test evaluated exactly once per model and seed, on the best-validation checkpoint
-    assert sorted(calls) == sorted((out / "tiny" / m / f"seed{s}" / "best.pt", "test")
-                                   for m in ("baseline", "improved") for s in (0, 1))
+    # test evaluated exactly once per model and seed, on the checkpoint its recipe names
+    assert sorted(calls) == sorted((out / "tiny" / m / f"seed{s}" / name, "test")
+                                   for m, name in (("baseline", "best.pt"), ("improved", "last.pt")) for s in (0, 1))
     report = json.loads((out / "tiny.json").read_text())
     markdown = (out / "tiny.md").read_text()
     assert report["complete"] and report["seeds"] == [0, 1]
@@ -94,6 +96,16 @@ def test_recipes_must_share_data_and_name_known_models(tiny, tmp_path):
         parse_list("0,x", "seeds", int)
     configs = benchmark.model_configs(["baseline", "improved"], [str(recipe)], str(path), split=1, epochs=2)
     assert configs["improved"].model.name == "improved" and configs["baseline"].train.epochs == 2
+
+
+def test_tested_checkpoint_is_best_or_last():
+    config = benchmark.Config()
+    assert benchmark.tested_checkpoint(config) == "best.pt"
+    config.train.test_checkpoint = "last"
+    assert benchmark.tested_checkpoint(config) == "last.pt"
+    config.train.test_checkpoint = "final"
+    with pytest.raises(UserInputError, match="train.test_checkpoint: 'final' is not a checkpoint"):
+        benchmark.tested_checkpoint(config)
 
 
 def test_single_seed_has_no_std(tiny):

@@ -7,9 +7,9 @@ from helpers.checkpoint import load_checkpoint
 from helpers.config import Config
 from helpers.dataset import validate_dataset
 from helpers.errors import UserInputError
-from helpers.evaluation import evaluate
+from helpers.evaluation import clip_probabilities, evaluate, split_clips
 from helpers.layouts import JHMDB15
-from helpers.training import lr_factor, train
+from helpers.training import load_val_probabilities, lr_factor, train
 from tests.conftest import make_tiny_dataset
 
 
@@ -37,6 +37,23 @@ def test_train_writes_run_folder_and_history(tmp_path, capsys):
     best_epoch = max(history, key=lambda r: r["val_f1"])["epoch"]
     assert best.state["epoch"] == best_epoch
     assert best.class_names == dataset.class_names and best.layout.name == "coco17"
+
+
+def test_val_probabilities_of_every_epoch_are_kept(tmp_path):
+    dataset = validate_dataset(make_tiny_dataset(), "mem")
+    config = tiny_config(epochs=3)
+    config.augment.test_clips = 2                     # stored scores are the same multi-view average as evaluate's
+    history = train(config, dataset, tmp_path, verbose=False)
+    probabilities, labels = load_val_probabilities(tmp_path)
+    last = load_checkpoint(tmp_path / "last.pt")
+    val_clips = split_clips(dataset, last, "val")
+    assert probabilities.shape == (3, len(val_clips), dataset.num_classes)
+    assert labels.tolist() == [clip["label"] for clip in val_clips]
+    assert probabilities[-1] == pytest.approx(clip_probabilities(last, val_clips), abs=1e-5)
+    accuracies = (probabilities.argmax(-1) == labels).mean(axis=1)
+    assert accuracies.tolist() == pytest.approx([row["val_acc"] for row in history])
+    with pytest.raises(UserInputError, match="other.*val_probabilities.npz: not found"):
+        load_val_probabilities(tmp_path / "other")
 
 
 def test_same_seed_same_history_and_learning_happens(tmp_path):
