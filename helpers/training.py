@@ -197,6 +197,7 @@ def train(config: Config, dataset: SkeletonDataset | None = None, out_dir: str |
 
     history: list[dict] = []
     val_probabilities: list[np.ndarray] = []  # one (N_val, K) array per epoch
+    (out_dir / "val_probabilities.npz").unlink(missing_ok=True)  # never leave an earlier run's scores behind
     best_f1, best_epoch, step = -1.0, 0, 0
     for epoch in range(1, config.train.epochs + 1):
         train_set.set_epoch(epoch)

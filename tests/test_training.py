@@ -54,6 +54,9 @@ def test_val_probabilities_of_every_epoch_are_kept(tmp_path):
     assert accuracies.tolist() == pytest.approx([row["val_acc"] for row in history])
     with pytest.raises(UserInputError, match="other.*val_probabilities.npz: not found"):
         load_val_probabilities(tmp_path / "other")
+    config.data.val_fraction, config.train.epochs = 0.0, 1       # a run without validation clips, same folder
+    train(config, dataset, tmp_path, verbose=False)
+    assert not (tmp_path / "val_probabilities.npz").exists()      # no stale scores of the earlier run
 
 
 def test_same_seed_same_history_and_learning_happens(tmp_path):
