@@ -20,6 +20,7 @@ class DataConfig:
     val_fraction: float = 0.2        # share of train<split> carved out for validation (by group)
     seed: int = 0                    # seed of the validation carve-out
     train_fraction: float = 1.0      # share of the remaining training clips used (< 1 for learning curves)
+    val_groups: str = "name"         # carve-out groups: 'name' (gXX in ids, else stratified) or 'body_shape' (twins)
     cache: bool = True               # read the pickle through its memory-mapped cache (helpers.cache)
 
 

@@ -63,3 +63,28 @@ def test_train_fraction_subsamples_training_only_and_keeps_every_class():
     assert make_splits(dataset, 1, 0.2, seed=0, train_fraction=0.5).train == half.train
     with pytest.raises(UserInputError, match="train_fraction"):
         make_splits(dataset, 1, 0.2, seed=0, train_fraction=0.0)
+
+
+def test_body_shape_carveout_keeps_twins_together_and_every_class():
+    data = make_tiny_dataset(num_classes=3, groups=8)
+    rename = {c["frame_dir"]: f"clip_{i}" for i, c in enumerate(data["annotations"])}
+    for clip in data["annotations"]:
+        clip["frame_dir"] = rename[clip["frame_dir"]]
+    data["split"] = {k: [rename[m] for m in v] for k, v in data["split"].items()}
+    by_id = {clip["frame_dir"]: clip for clip in data["annotations"]}
+    originals = list(data["split"]["train1"])
+    for index, clip_id in enumerate(originals[:12]):                # twins: the same clip, moved
+        twin = dict(by_id[clip_id], frame_dir=f"twin_{index}", keypoint=by_id[clip_id]["keypoint"] + 5)
+        data["annotations"].append(twin)
+        data["split"]["train1"].append(twin["frame_dir"])
+    dataset = validate_dataset(data, "mem")
+    for seed in range(4):
+        splits = make_splits(dataset, 1, 0.3, seed=seed, val_groups="body_shape")
+        val = set(splits.val)
+        for index, clip_id in enumerate(originals[:12]):
+            assert (clip_id in val) == (f"twin_{index}" in val)      # a twin pair is never split
+        assert sorted({dataset.clip(i)["label"] for i in val}) == [0, 1, 2]
+        assert "body-shape twin group" in splits.protocol
+        assert make_splits(dataset, 1, 0.3, seed=seed, val_groups="body_shape").val == splits.val
+    with pytest.raises(UserInputError, match="data.val_groups: 'video'"):
+        make_splits(dataset, 1, 0.3, val_groups="video")
