@@ -132,15 +132,19 @@ def make_splits(dataset: SkeletonDataset, split_number: int | str = 1, val_fract
     if overlap:
         raise UserInputError(f"{dataset.source}: {len(overlap)} clips are in both {train_name} and {test_name}")
     ungrouped_ids = [i for i in train_ids if group_of(i) is None]
-    group = group_of
-    if val_groups == "body_shape" and ungrouped_ids:
-        twins = twin_group_function(dataset, ungrouped_ids)
+    labels = {i: dataset.clip(i)["label"] for i in train_ids}
+    twins = twin_group_function(dataset, ungrouped_ids) if val_groups == "body_shape" and ungrouped_ids else None
 
-        def group(clip_id: str) -> str | None:
-            return group_of(clip_id) or twins(clip_id)
-    by_twins = group is not group_of
-    val = holdout(train_ids, [dataset.clip(i)["label"] for i in train_ids], val_fraction, seed, group, by_twins) \
-        if val_fraction > 0 else set()
+    def carve(ids: list[str], fraction: float, carve_seed: int) -> set[str]:
+        """gXX groups (across classes) for named ids; twin groups class by class, or stratified, for the rest."""
+        if twins is None:
+            return holdout(ids, [labels[i] for i in ids], fraction, carve_seed)
+        named = [i for i in ids if group_of(i) is not None]
+        unnamed = [i for i in ids if group_of(i) is None]
+        return (holdout(named, [labels[i] for i in named], fraction, carve_seed)
+                | holdout(unnamed, [labels[i] for i in unnamed], fraction, carve_seed, twins, groups_within_class=True))
+
+    val = carve(train_ids, val_fraction, seed) if val_fraction > 0 else set()
     grouped = len(ungrouped_ids) < len(train_ids)
     rest_rule = "by body-shape twin group, class by class" if val_groups == "body_shape" else "stratified"
     rule = ("by group gXX" + (f", {rest_rule} for ids without group" if ungrouped_ids else "")) if grouped \
@@ -152,8 +156,7 @@ def make_splits(dataset: SkeletonDataset, split_number: int | str = 1, val_fract
     rest = [i for i in train_ids if i not in val]
     if train_fraction < 1.0:
         # a second, independent draw (seed + 1): dropping clips never touches validation
-        dropped = holdout(rest, [dataset.clip(i)["label"] for i in rest], 1.0 - train_fraction, seed + 1, group,
-                          by_twins)
+        dropped = carve(rest, 1.0 - train_fraction, seed + 1)
         rest = [i for i in rest if i not in dropped]
         protocol += f", of which {train_fraction:.0%} is used (learning curve)"
     return Splits(

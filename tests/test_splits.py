@@ -24,13 +24,17 @@ def test_validation_is_carved_from_train_by_group_and_deterministic():
     assert make_splits(dataset, 1, 0.25, seed=4).val != splits.val
 
 
-def test_ids_without_groups_fall_back_to_stratified():
-    data = make_tiny_dataset(num_classes=3, groups=6)
+def without_group_names(data: dict) -> dict:
+    """`data` with clip ids that name no gXX group ('clip_<i>')."""
     rename = {c["frame_dir"]: f"clip_{i}" for i, c in enumerate(data["annotations"])}
     for clip in data["annotations"]:
         clip["frame_dir"] = rename[clip["frame_dir"]]
     data["split"] = {k: [rename[m] for m in v] for k, v in data["split"].items()}
-    dataset = validate_dataset(data, "mem")
+    return data
+
+
+def test_ids_without_groups_fall_back_to_stratified():
+    dataset = validate_dataset(without_group_names(make_tiny_dataset(num_classes=3, groups=6)), "mem")
     splits = make_splits(dataset, 1, 0.3, seed=0)
     val_labels = [dataset.clip(i)["label"] for i in splits.val]
     assert sorted(set(val_labels)) == [0, 1, 2]          # every class represented
@@ -66,11 +70,7 @@ def test_train_fraction_subsamples_training_only_and_keeps_every_class():
 
 
 def test_body_shape_carveout_keeps_twins_together_and_every_class():
-    data = make_tiny_dataset(num_classes=3, groups=8)
-    rename = {c["frame_dir"]: f"clip_{i}" for i, c in enumerate(data["annotations"])}
-    for clip in data["annotations"]:
-        clip["frame_dir"] = rename[clip["frame_dir"]]
-    data["split"] = {k: [rename[m] for m in v] for k, v in data["split"].items()}
+    data = without_group_names(make_tiny_dataset(num_classes=3, groups=8))
     by_id = {clip["frame_dir"]: clip for clip in data["annotations"]}
     originals = list(data["split"]["train1"])
     for index, clip_id in enumerate(originals[:12]):                # twins: the same clip, moved
@@ -88,3 +88,17 @@ def test_body_shape_carveout_keeps_twins_together_and_every_class():
         assert make_splits(dataset, 1, 0.3, seed=seed, val_groups="body_shape").val == splits.val
     with pytest.raises(UserInputError, match="data.val_groups: 'video'"):
         make_splits(dataset, 1, 0.3, val_groups="video")
+
+
+def test_body_shape_carveout_leaves_named_groups_whole():
+    named = make_tiny_dataset(num_classes=3, groups=8)
+    unnamed = without_group_names(make_tiny_dataset(num_classes=3, groups=8, seed=1))
+    for side in ("train1", "test1"):
+        named["split"][side] += unnamed["split"][side]
+    named["annotations"] += unnamed["annotations"]
+    dataset = validate_dataset(named, "mem")
+    for seed in range(3):
+        splits = make_splits(dataset, 1, 0.3, seed=seed, val_groups="body_shape")
+        assert groups_straddling(splits) == set()                    # gXX groups stay whole, across classes
+        assert any(i.startswith("clip_") for i in splits.val) and any(group_of(i) for i in splits.val)
+        assert "by group gXX, by body-shape twin group, class by class for ids without group" in splits.protocol
