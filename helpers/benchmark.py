@@ -342,6 +342,7 @@ def run_benchmark(configs: dict[str, Config], seeds: list[int], name: str, out_d
         "complete": False, "seeds": seeds, "refit": refit,
         "data": {"path": str(dataset.source), "split": first.data.split, "classes": first.data.classes,
                  "val_fraction": first.data.val_fraction, "val_seed": first.data.seed,
+                 "val_groups": first.data.val_groups, "train_fraction": first.data.train_fraction,
                  "num_clips": len(dataset.annotations), "num_classes": dataset.num_classes,
                  "layout": dataset.layout.name},
         "protocol": "", "environment": environment(),

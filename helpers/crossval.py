@@ -13,9 +13,9 @@ without bias by two folds: each half of the validation clips is predicted by the
 epochs chosen on the other half (so with half the clips to choose on).  Scores
 come from the per-epoch validation probabilities that training saves.  Several
 `--config` are members of a late fusion: their probabilities are averaged, as
-`benchmark --fuse` does.  Every carve-out's
-validation clips are scored, so the mean covers about `val_fraction * len(train)`
-clips per carve-out.  The test split is never read.
+`benchmark --fuse` does.  Every carve-out's validation clips are scored, so the
+mean covers about `val_fraction * len(train)` clips per carve-out.  The test
+split is never read.
 
 Writes `<out>/<name>.json` (default `runs/crossval/`) and one run folder per
 carve-out and member.
@@ -37,7 +37,7 @@ from helpers.data import open_dataset
 from helpers.errors import UserInputError
 from helpers.io_utils import atomic_write_json
 from helpers.paths import runs_dir
-from helpers.training import load_val_probabilities, macro_f1, train
+from helpers.training import classification_metrics, load_val_probabilities, macro_f1, train
 
 
 def parse_settings(entries: list[str]) -> dict:
@@ -99,10 +99,9 @@ def score_carveout(run_dirs: list[Path]) -> dict:
     scores = {}
     for rule in ("last", "best"):
         fused, epochs = rule_probabilities(members, labels, rule)
-        predictions = fused.argmax(-1)
-        scores[rule] = {"accuracy": float((predictions == labels).mean()),
-                        "macro_f1": macro_f1(labels, predictions, fused.shape[-1]),
-                        "num_clips": len(labels), "epochs": epochs}
+        metrics = classification_metrics(labels, fused.argmax(-1), fused.shape[-1])
+        scores[rule] = {"accuracy": metrics["acc"], "macro_f1": metrics["f1"], "num_clips": len(labels),
+                        "epochs": epochs}
     return scores
 
 

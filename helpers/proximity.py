@@ -27,12 +27,12 @@ from helpers.config import load_config
 from helpers.data import open_dataset
 from helpers.dataset import SkeletonDataset
 from helpers.splits import Splits, config_splits
-from helpers.twins import body_shape, pairwise_distances
+from helpers.twins import clip_shapes, pairwise_distances
 
 
 def split_proximity(dataset: SkeletonDataset, splits: Splits) -> dict[str, float]:
     """Median nearest-training-clip distance of the validation and test clips (first person of each clip)."""
-    shapes = {side: np.stack([body_shape(dataset.clip(i)["keypoint"][0]) for i in getattr(splits, side)])
+    shapes = {side: clip_shapes(dataset, getattr(splits, side))
               for side in ("train", "val", "test") if getattr(splits, side)}
     return {side: float(np.median(pairwise_distances(shapes[side], shapes["train"]).min(axis=1)))
             for side in ("val", "test") if side in shapes}

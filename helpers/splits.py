@@ -18,6 +18,7 @@ import numpy as np
 
 from helpers.dataset import SkeletonDataset
 from helpers.errors import UserInputError
+from helpers.twins import clip_shapes, twin_groups
 
 _GROUP = re.compile(r"_g(\d+)_c\d+$")
 
@@ -95,10 +96,7 @@ def holdout(ids: list[str], labels: list[int], fraction: float, seed: int,
 
 def twin_group_function(dataset: SkeletonDataset, ids: list[str]) -> Callable[[str], str]:
     """id -> body-shape twin group ('twin<N>') of the clips `ids` (first person of each clip)."""
-    from helpers.twins import body_shape, twin_groups
-
-    shapes = np.stack([body_shape(dataset.clip(i)["keypoint"][0]) for i in ids])
-    groups = twin_groups(shapes, np.array([dataset.clip(i)["label"] for i in ids]))
+    groups = twin_groups(clip_shapes(dataset, ids), np.array([dataset.clip(i)["label"] for i in ids]))
     names = {clip_id: f"twin{g}" for clip_id, g in zip(ids, groups)}
     return names.__getitem__
 

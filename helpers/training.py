@@ -238,7 +238,6 @@ def train(config: Config, dataset: SkeletonDataset | None = None, out_dir: str |
             row.update(val_loss=float(nn.functional.nll_loss(probabilities.clamp_min(1e-12).log(), val_labels)),
                        val_acc=val_metrics["acc"], val_f1=val_metrics["f1"])
             val_probabilities.append(probabilities.numpy().astype(np.float32))
-            save_val_probabilities(out_dir / "val_probabilities.npz", np.stack(val_probabilities), val_labels.numpy())
         else:
             row.update(val_loss=float("nan"), val_acc=float("nan"), val_f1=float("nan"))
         row.update(seconds=time.perf_counter() - start,
@@ -258,6 +257,8 @@ def train(config: Config, dataset: SkeletonDataset | None = None, out_dir: str |
         save_checkpoint(out_dir / "last.pt", model, config, dataset.class_names, dataset.layout, in_channels,
                         kwargs, epoch, metrics)
         atomic_write_text(out_dir / "history.csv", _history_csv(history))
+    if val_probabilities:  # written once: they are read after training, never while it runs
+        save_val_probabilities(out_dir / "val_probabilities.npz", np.stack(val_probabilities), val_labels.numpy())
     if verbose:
         print(f"Best epoch {best_epoch} (val macro-F1 {history[best_epoch - 1]['val_f1']:.4f}) "
               f"saved to {out_dir / 'best.pt'}")

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers.dataset import SkeletonDataset
+
 TWIN_NEIGHBOURS = 2
 
 
@@ -27,6 +29,11 @@ def body_shape(keypoint: np.ndarray) -> np.ndarray:
     distances = distances[:, upper[0], upper[1]]                                  # (T, P)
     distances = distances / np.maximum(distances.mean(axis=1, keepdims=True), 1e-9)
     return np.concatenate([distances.mean(axis=0), distances.std(axis=0)])
+
+
+def clip_shapes(dataset: SkeletonDataset, ids: list[str]) -> np.ndarray:
+    """(len(ids), V * (V - 1)): `body_shape` of the first person of each clip."""
+    return np.stack([body_shape(dataset.clip(i)["keypoint"][0]) for i in ids])
 
 
 def pairwise_distances(queries: np.ndarray, references: np.ndarray) -> np.ndarray:
