@@ -105,8 +105,28 @@ def score_carveout(run_dirs: list[Path]) -> dict:
     return scores
 
 
-def cross_validate(configs: list[Config], carveouts: list[int], out_dir: Path, verbose: bool = True) -> dict:
-    """Train every member on every carve-out; returns per-carve-out and mean validation scores."""
+def training_settings(config: Config) -> dict:
+    """The settings that decide what a run learns: all but the run folder and which checkpoint a
+    benchmark would test (`train.test_checkpoint` changes no weight)."""
+    settings = config.to_dict()
+    settings.pop("out_dir")
+    settings["train"].pop("test_checkpoint")
+    return settings
+
+
+def finished_run(run_dir: Path, config: Config) -> bool:
+    """Whether `run_dir` holds a finished run (its validation probabilities saved) of `config`'s settings."""
+    if not (run_dir / "val_probabilities.npz").is_file() or not (run_dir / "config.yaml").is_file():
+        return False
+    return training_settings(load_config(run_dir / "config.yaml")) == training_settings(config)
+
+
+def cross_validate(configs: list[Config], carveouts: list[int], out_dir: Path, verbose: bool = True,
+                   reuse: bool = False) -> dict:
+    """Train every member on every carve-out; returns per-carve-out and mean validation scores.
+
+    With `reuse`, a member whose run folder already holds a finished run of the same settings
+    (`finished_run`) is scored from it instead of trained again."""
     dataset = open_dataset(configs[0].data, verbose)
     results = []
     for carveout in carveouts:
@@ -116,7 +136,11 @@ def cross_validate(configs: list[Config], carveouts: list[int], out_dir: Path, v
             run_config.data.seed = carveout
             run_dir = out_dir / f"carveout{carveout}" / f"member{index}"
             run_config.out_dir = str(run_dir)
-            train(run_config, dataset, run_dir, verbose=False)
+            if reuse and finished_run(run_dir, run_config):
+                if verbose:
+                    print(f"carve-out {carveout}, member {index}: reusing the finished run in {run_dir}", flush=True)
+            else:
+                train(run_config, dataset, run_dir, verbose=False)
             run_dirs.append(run_dir)
         scores = score_carveout(run_dirs)
         results.append({"carveout": carveout, **scores})
@@ -148,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, help="training seed of every run (overrides train.seed)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (overrides train.num_threads)")
     parser.add_argument("--name", default="crossval", help="report name (default crossval)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="score members whose run folder (<out>/<name>/carveoutK/memberI) already holds a "
+                             "finished run of the same settings instead of training them again")
     parser.add_argument("--out", help="folder of the report and run folders (default runs/crossval)")
     return parser
 
@@ -171,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             raise UserInputError(f"{path}: data settings differ from {args.config[0]}'s; fused members need the "
                                  "same data")
     out_dir = Path(args.out) if args.out else runs_dir() / "crossval"
-    report = cross_validate(configs, carveouts, out_dir / args.name)
+    report = cross_validate(configs, carveouts, out_dir / args.name, reuse=args.reuse)
     report.update(command="python -m helpers.crossval " + " ".join(argv if argv is not None else sys.argv[1:]),
                   config_files=args.config, settings=settings)
     path = atomic_write_json(out_dir / f"{args.name}.json", report)

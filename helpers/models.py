@@ -57,6 +57,8 @@ def _model_table() -> dict[str, type[nn.Module]]:
     except ImportError:
         return table
     table["stgcn"] = STGCN
+    from helpers.ddnet import DDNet
+    table["ddnet"] = DDNet
     return table
 
 
@@ -70,6 +72,8 @@ def model_kwargs(config) -> dict:
         kwargs = {"hidden_size": model.hidden_size, "num_layers": model.num_layers}
         if model.name == "improved":
             kwargs["dropout"] = model.dropout
+    elif model.name == "ddnet":               # one person, no graph
+        kwargs = {"dropout": model.dropout}
     else:
         kwargs = {"dropout": model.dropout, "max_persons": config.preprocess.max_persons}
     return {**kwargs, **model.extra}

@@ -68,3 +68,19 @@ def test_settings_are_parsed_and_checked():
         == {"train": {"epochs": 40}, "augment": {"rotate_degrees": 20.5}, "model": {"streams": ["joint"]}}
     with pytest.raises(UserInputError, match="section.field=value"):
         crossval.parse_settings(["epochs=40"])
+
+
+def test_reuse_scores_finished_runs_of_the_same_settings_and_retrains_changed_ones(tmp_path):
+    path = save_dataset(make_tiny_dataset(groups=8), tmp_path / "tiny.pkl")
+    recipe = tmp_path / "joint.yaml"
+    recipe.write_text(RECIPE.format(stream="joint", path=path))
+    base = ["--config", str(recipe), "--carveouts", "1", "--name", "cv", "--out", str(tmp_path / "out")]
+    assert run_command(crossval.main, base) == 0
+    probabilities = tmp_path / "out" / "cv" / "carveout1" / "member0" / "val_probabilities.npz"
+    first = probabilities.stat().st_mtime_ns
+    assert run_command(crossval.main, base + ["--reuse", "--set", "train.test_checkpoint=last"]) == 0
+    assert probabilities.stat().st_mtime_ns == first          # same training settings: not trained again
+    assert run_command(crossval.main, base + ["--reuse", "--set", "train.epochs=2"]) == 0
+    assert probabilities.stat().st_mtime_ns != first          # another schedule: trained again
+    report = json.loads((tmp_path / "out" / "cv.json").read_text())
+    assert report["carveouts"][0]["last"]["epochs"] == [[2]]
