@@ -113,3 +113,26 @@ def _private_cache_dir(tmp_path_factory, monkeypatch):
     """Dataset caches built by tests go to a temp folder, never into the project's data/.cache."""
     if "SKELETON_ACTIONS_CACHE" not in os.environ:
         monkeypatch.setenv("SKELETON_ACTIONS_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+def seeded_training_losses(make_model, make_optimizer, steps: int = 5) -> list[float]:
+    """Losses of `steps` training steps on one fixed random JHMDB-15 batch (8 clips, 4 classes, T=16,
+    one person), after seeding torch: for tests that a model trains reproducibly."""
+    import torch
+    import torch.nn.functional as F
+
+    from helpers.layouts import JHMDB15
+
+    torch.manual_seed(0)
+    model = make_model()
+    x = torch.randn(8, 2, 16, JHMDB15.num_joints, 1)  # (N, C, T, V, M)
+    y = torch.arange(8) % 4
+    optimizer = make_optimizer(model.parameters())
+    losses = []
+    for _ in range(steps):
+        loss = F.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses

@@ -3,12 +3,12 @@ import math
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from helpers.config import Config
 from helpers.ddnet import DDNet, frame_differences, joint_collection_distances
 from helpers.layouts import JHMDB15, LAYOUTS
 from helpers.models import build_model, count_parameters, model_kwargs
+from tests.conftest import seeded_training_losses
 
 torch.set_num_threads(2)
 
@@ -67,20 +67,8 @@ def test_built_from_a_config_and_refuses_stacked_streams():
         DDNet(4, JHMDB15, in_channels=4)
 
 
-def seeded_losses(steps=5):
-    torch.manual_seed(0)
-    model = DDNet(4, JHMDB15, filters=8, dropout=0.0, feature_dropout=0.0)
-    x = torch.randn(8, 2, 16, JHMDB15.num_joints, 1)
-    y = torch.arange(8) % 4
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    losses = []
-    for _ in range(steps):
-        loss = F.cross_entropy(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    return losses
+def seeded_losses():
+    return seeded_training_losses(lambda: DDNet(4, JHMDB15, filters=8, dropout=0.0, feature_dropout=0.0), lambda params: torch.optim.Adam(params, lr=1e-3))
 
 
 def test_seeded_training_step_reduces_loss_and_is_reproducible():

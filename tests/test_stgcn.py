@@ -1,10 +1,10 @@
 import pytest
 import torch
-import torch.nn.functional as F
 
 from helpers.layouts import JHMDB15, LAYOUTS
 from helpers.models import count_parameters
 from helpers.stgcn import STGCN
+from tests.conftest import seeded_training_losses
 
 torch.set_num_threads(2)
 SMALL = ((8, 1), (16, 2))  # tiny channel plan: small for testing efficiency
@@ -35,20 +35,8 @@ def test_too_many_persons_is_an_error():
         model(torch.randn(2, 2, 8, JHMDB15.num_joints, 2))
 
 
-def seeded_losses(steps=5):
-    torch.manual_seed(0)
-    model = STGCN(4, JHMDB15, in_channels=2, stages=SMALL, max_persons=1)
-    x = torch.randn(8, 2, 16, JHMDB15.num_joints, 1)
-    y = torch.arange(8) % 4
-    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    losses = []
-    for _ in range(steps):
-        loss = F.cross_entropy(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    return losses
+def seeded_losses():
+    return seeded_training_losses(lambda: STGCN(4, JHMDB15, in_channels=2, stages=SMALL, max_persons=1), lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9))
 
 
 def test_seeded_training_step_reduces_loss_and_is_reproducible():
