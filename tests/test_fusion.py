@@ -50,6 +50,18 @@ def test_fused_scores_are_the_weighted_mean_of_each_models_own_streams(two_strea
         fused_probabilities([joint, bone], clips, [1.0])
 
 
+def test_a_graph_model_and_a_ddnet_fuse_each_with_its_own_input(two_streams, tmp_path):
+    dataset, root = two_streams
+    config = stream_config(["joint"], epochs=1)
+    config.model.name, config.model.extra, config.preprocess.length = "ddnet", {"filters": 4}, 12
+    train(config, dataset, tmp_path / "ddnet", verbose=False)
+    graph, ddnet = load_checkpoint(root / "bone" / "best.pt"), load_checkpoint(tmp_path / "ddnet" / "best.pt")
+    clips = split_clips(dataset, graph, "test")
+    p_graph, p_ddnet = clip_probabilities(graph, clips), clip_probabilities(ddnet, clips)   # 4 and 2 channels
+    np.testing.assert_allclose(fused_probabilities([graph, ddnet], clips), (p_graph + p_ddnet) / 2, rtol=1e-6)
+    assert evaluate([graph, ddnet], dataset, "test", verbose=False)["model"] == "stgcn+ddnet"
+
+
 def test_fusion_refuses_checkpoints_trained_on_other_clips(two_streams, tmp_path):
     dataset, root = two_streams
     config = stream_config(["joint"], epochs=1)
