@@ -42,6 +42,7 @@ SERIES_MODELS: dict[str, dict] = {
     "baseline": {"model.name": "baseline"},
     "improved": {"recipe": "configs/recipes/improved.yaml"},
     "stgcn": {"recipe": "configs/recipes/stgcn.yaml"},
+    "ddnet": {"recipe": "configs/recipes/ddnet.yaml"},
 }
 
 # Smoke runs (CI set) train this many epochs; full runs the config's own.
