@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from helpers.layouts import Layout
+from helpers.streams import joint_pair_distances
 
 
 def conv1d(in_channels: int, out_channels: int, kernel_size: int) -> nn.Sequential:
@@ -55,10 +56,7 @@ def temporal_stage(in_channels: int, out_channels: int, pool: bool, dropout: flo
 def joint_collection_distances(coords: torch.Tensor) -> torch.Tensor:
     """(N, T, V, 2) -> (N, V(V-1)/2, T): distances of all joint pairs (i < j), divided by their
     clip mean, minus 1."""
-    n, t, v, _ = coords.shape
-    rows, cols = torch.triu_indices(v, v, offset=1, device=coords.device)
-    pairs = coords[:, :, rows] - coords[:, :, cols]                  # (N, T, P, 2)
-    distances = torch.sqrt((pairs ** 2).sum(-1) + 1e-8)              # (N, T, P)
+    distances = joint_pair_distances(coords, eps=1e-8)               # (N, T, P)
     scale = distances.mean(dim=(1, 2), keepdim=True)                 # (N, 1, 1)
     return (distances / scale - 1.0).transpose(1, 2)                 # (N, P, T)
 

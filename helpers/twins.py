@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers.dataset import SkeletonDataset
+from helpers.streams import joint_pair_distances
 
 TWIN_NEIGHBOURS = 2
 
@@ -23,10 +24,7 @@ TWIN_NEIGHBOURS = 2
 def body_shape(keypoint: np.ndarray) -> np.ndarray:
     """keypoint (T, V, 2) -> (V * (V - 1),): per joint pair, the mean and the std over frames of their
     distance divided by the frame's mean pair distance (so the size of the person in the image drops out)."""
-    points = keypoint.astype(np.float64)
-    distances = np.linalg.norm(points[:, :, None] - points[:, None], axis=-1)    # (T, V, V)
-    upper = np.triu_indices(points.shape[1], 1)
-    distances = distances[:, upper[0], upper[1]]                                  # (T, P)
+    distances = joint_pair_distances(keypoint.astype(np.float64))                 # (T, P)
     distances = distances / np.maximum(distances.mean(axis=1, keepdims=True), 1e-9)
     return np.concatenate([distances.mean(axis=0), distances.std(axis=0)])
 

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from helpers.layouts import JHMDB15, LAYOUTS
-from helpers.streams import STREAMS, bone_motion, bones, joint_motion, joints, motion, stack_streams
+from helpers.streams import (STREAMS, bone_motion, bones, joint_motion, joint_pair_distances, joints, motion,
+                             stack_streams)
 
 
 @pytest.fixture(params=list(LAYOUTS.values()), ids=list(LAYOUTS))
@@ -59,3 +60,12 @@ def test_streams_work_on_torch_tensors():
     assert isinstance(s, torch.Tensor)
     np.testing.assert_allclose(s.numpy(), stack_streams(x, JHMDB15, ("bone", "joint_motion")), atol=1e-6)
     np.testing.assert_allclose(motion(torch.from_numpy(x)).numpy(), motion(x), atol=1e-6)
+
+
+def test_joint_pair_distances_numpy_and_torch():
+    points = np.array([[0.0, 0.0], [3.0, 4.0], [0.0, 1.0]])              # (V=3, 2)
+    expected = np.array([5.0, 1.0, np.sqrt(9.0 + 9.0)])                 # pairs (0,1), (0,2), (1,2)
+    np.testing.assert_allclose(joint_pair_distances(points), expected)
+    batch = torch.tensor(np.stack([points, 2 * points]))                 # (2, V, 2), leading axes kept
+    np.testing.assert_allclose(joint_pair_distances(batch).numpy(), np.stack([expected, 2 * expected]))
+    assert joint_pair_distances(torch.zeros(3, 2), eps=1e-8).min() > 0   # eps: a finite root gradient
