@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from helpers.errors import UserInputError
-from helpers.transforms import PreprocessConfig
+from helpers.io import atomic_write_text
 
 
 @dataclass
@@ -21,7 +21,17 @@ class DataConfig:
     seed: int = 0                    # seed of the validation carve-out
     train_fraction: float = 1.0      # share of the remaining training clips used (< 1 for learning curves)
     val_groups: str = "name"         # carve-out groups: 'name' (gXX in ids, else stratified) or 'body_shape' (twins)
-    cache: bool = True               # read the pickle through its memory-mapped cache (helpers.cache)
+    cache: bool = True               # read the pickle through its memory-mapped cache (helpers.data.cache)
+
+
+@dataclass
+class PreprocessConfig:
+    length: int = 64               # frames per clip after fix_length
+    sampling: str = "loop"         # 'loop': crop if longer, loop if shorter (the report); 'uniform': evenly spaced
+    person: str = "max_score"      # 'max_score': highest total score first; 'first': slot order (the report)
+    max_persons: int = 1           # persons kept, M (graph models may use 2)
+    min_score: float = 0.2         # joints scored below this are treated as missing
+    center: str = "clip"           # 'clip': one centre for the whole clip (keeps body motion); 'frame': per frame
 
 
 @dataclass
@@ -37,11 +47,11 @@ class AugmentConfig:
 
 @dataclass
 class ModelConfig:
-    name: str = "baseline"           # a key of helpers.models.MODELS
+    name: str = "baseline"           # a key of helpers.models.registry.MODELS
     hidden_size: int = 128           # LSTM hidden units
     num_layers: int = 2              # LSTM layers
     dropout: float = 0.4             # ImprovedLSTM / graph models: dropout before the head
-    streams: list = field(default_factory=lambda: ["joint"])  # input streams stacked on channels (helpers.streams)
+    streams: list = field(default_factory=lambda: ["joint"])  # input streams stacked on channels (helpers.transforms.streams)
     extra: dict = field(default_factory=dict)  # further keyword arguments of the model class
 
 
@@ -130,6 +140,4 @@ def load_config(path: str | os.PathLike | None) -> Config:
 
 
 def save_config(config: Config, path: str | os.PathLike) -> None:
-    from helpers.io_utils import atomic_write_text
-
     atomic_write_text(path, yaml.safe_dump(config.to_dict(), sort_keys=False))

@@ -10,8 +10,8 @@ Every conversion writes a PYSKL pickle (`split`, `annotations` with `frame_dir`,
 plus top-level `class_names` and `layout`), validated before it is written,
 written atomically, and validated again by loading it back.
 
-The formats are described in `helpers.ddnet_format` (ddnet) and
-`helpers.folder_format` (folder); what they share is in `helpers.keypoint_import`.
+The formats are described in `helpers.data.importers.ddnet` (ddnet) and
+`helpers.data.importers.folder` (folder); what they share is in `helpers.data.importers.common`.
 """
 from __future__ import annotations
 
@@ -20,11 +20,11 @@ import sys
 from pathlib import Path
 
 from helpers.cli import run_command
-from helpers.dataset import SkeletonDataset, load_dataset, save_dataset, validate_dataset
-from helpers.ddnet_format import convert_ddnet
+from helpers.data.dataset import SkeletonDataset, load_dataset, save_dataset, validate_dataset
+from helpers.data.importers.ddnet import convert_ddnet
 from helpers.errors import UserInputError
-from helpers.folder_format import CLIP_SUFFIXES, convert_folder, find_clip_files
-from helpers.keypoint_import import fail
+from helpers.data.importers.folder import CLIP_SUFFIXES, convert_folder, find_clip_files
+from helpers.data.importers.common import fail
 
 
 def write_dataset(data: dict, out: str | Path, overwrite: bool = False) -> SkeletonDataset:

@@ -12,12 +12,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from helpers.checkpoint import load_checkpoint
+from helpers.training.checkpoint import load_checkpoint
 from helpers.cli import parse_list, run_command
 from helpers.config import load_config
-from helpers.data import open_dataset
+from helpers.data.source import open_dataset
 from helpers.errors import UserInputError
-from helpers.evaluation import evaluate
+from helpers.evaluation.scoring import evaluate
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -24,7 +24,7 @@ def runs_dir() -> Path:
 
 
 def cache_dir() -> Path:
-    """Where helpers.cache keeps its memory-mappable copies of dataset pickles."""
+    """Where helpers.data.cache keeps its memory-mappable copies of dataset pickles."""
     return Path(os.environ.get("SKELETON_ACTIONS_CACHE", data_dir() / ".cache"))
 
 

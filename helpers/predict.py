@@ -12,13 +12,13 @@ import sys
 
 import numpy as np
 
-from helpers.checkpoint import LoadedCheckpoint, load_checkpoint
+from helpers.training.checkpoint import LoadedCheckpoint, load_checkpoint
 from helpers.cli import run_command
-from helpers.dataset import validate_clip, validate_dataset
+from helpers.data.dataset import validate_clip, validate_dataset
 from helpers.errors import UserInputError
-from helpers.evaluation import clip_probabilities
-from helpers.safe_pickle import safe_load
-from helpers.transforms import rank_persons
+from helpers.evaluation.scoring import clip_probabilities
+from helpers.data.safe_pickle import safe_load
+from helpers.transforms.preprocess import rank_persons
 
 
 def read_clips(path: str, clip_id: str | None) -> list[dict]:

@@ -11,9 +11,9 @@ import sys
 
 from helpers.cli import run_command
 from helpers.config import apply_overrides, load_config, read_yaml
-from helpers.models import MODELS
+from helpers.models.registry import MODELS
 from helpers.paths import runs_dir
-from helpers.training import train
+from helpers.training.loop import train
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,8 +6,8 @@
 
 Cleaning removes what changes from run to run or needs a live kernel: execution
 timestamps, widget state and widget views, the Python version, odd kernelspecs
-(see helpers.report.clean_notebook).  --execute runs the notebooks through
-`helpers.report` (fresh kernel each, in order) and so also writes the HTML report;
+(see helpers.tools.report.clean_notebook).  --execute runs the notebooks through
+`helpers.tools.report` (fresh kernel each, in order) and so also writes the HTML report;
 unset CI for the full run that notebooks are committed with.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ import nbformat
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from helpers.report import NOTEBOOK_DIR, NOTEBOOKS, NotebookFailed, build_report, clean_notebook  # noqa: E402
+from helpers.tools.report import NOTEBOOK_DIR, NOTEBOOKS, NotebookFailed, build_report, clean_notebook  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,4 +6,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-env -u CI .venv/bin/python -m helpers.report
+env -u CI .venv/bin/python -m helpers.tools.report

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers.layouts import COCO17
+from helpers.data.layouts import COCO17
 from helpers.paths import shared_data_dir
 
 
@@ -66,7 +66,7 @@ def make_tiny_dataset(num_classes: int = 3, groups: int = 10, clips_per_group: i
 
 
 def write_ddnet(path, poses, labels):
-    """A DD-Net pickle {'pose': poses, 'label': labels} at `path` (input of helpers.ddnet_format)."""
+    """A DD-Net pickle {'pose': poses, 'label': labels} at `path` (input of helpers.data.importers.ddnet)."""
     with open(path, "wb") as file:
         pickle.dump({"pose": poses, "label": labels}, file)
     return path
@@ -78,7 +78,7 @@ def random_poses(rng, count, joints=15):
 
 
 def make_clip_folder(root, classes=("jump", "sit", "wave"), clips=10, joints=17, grouped=False, seed=0):
-    """ROOT/<class>/<clip>.npy (12, joints, 3) clips (input of helpers.folder_format); UCF-style names if grouped."""
+    """ROOT/<class>/<clip>.npy (12, joints, 3) clips (input of helpers.data.importers.folder); UCF-style names if grouped."""
     rng = np.random.default_rng(seed)
     for class_name in classes:
         (root / class_name).mkdir(parents=True)
@@ -103,7 +103,7 @@ def tiny_dataset_dict() -> dict:
 
 @pytest.fixture
 def tiny_dataset_path(tmp_path, tiny_dataset_dict) -> Path:
-    from helpers.dataset import save_dataset
+    from helpers.data.dataset import save_dataset
 
     return save_dataset(tiny_dataset_dict, tmp_path / "tiny.pkl")
 
@@ -121,7 +121,7 @@ def seeded_training_losses(make_model, make_optimizer, steps: int = 5) -> list[f
     import torch
     import torch.nn.functional as F
 
-    from helpers.layouts import JHMDB15
+    from helpers.data.layouts import JHMDB15
 
     torch.manual_seed(0)
     model = make_model()

@@ -3,7 +3,7 @@ import pytest
 
 from helpers import convert
 from helpers.cli import run_command
-from helpers.dataset import load_dataset
+from helpers.data.dataset import load_dataset
 from tests.conftest import make_clip_folder, random_poses, run_convert, write_ddnet
 
 
@@ -37,7 +37,7 @@ def test_output_is_atomic_and_not_overwritten_by_accident(tmp_path, monkeypatch,
         file.write(b"half a pickle")
         raise OSError("disk full")
 
-    monkeypatch.setattr("helpers.dataset.pickle.dump", broken_dump)
+    monkeypatch.setattr("helpers.data.dataset.pickle.dump", broken_dump)
     with pytest.raises(OSError, match="disk full"):
         convert.main(["folder", str(root), "--out", str(out), "--overwrite"])
     assert out.read_bytes() == before

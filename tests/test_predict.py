@@ -5,10 +5,10 @@ import sys
 
 import pytest
 
-from helpers.dataset import load_dataset, save_dataset, to_dict
+from helpers.data.dataset import load_dataset, save_dataset, to_dict
 from helpers.predict import main as predict_main
-from helpers.training import train
-from tests.test_training import tiny_config
+from helpers.training.loop import train
+from tests.training.test_loop import tiny_config
 
 
 @pytest.fixture(scope="module")

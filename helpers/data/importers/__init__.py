@@ -1,0 +1,1 @@
+"""Importers of other keypoint formats into the project's dataset format (python -m helpers.convert)."""

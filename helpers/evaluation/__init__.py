@@ -1,0 +1,1 @@
+"""Evaluation: scoring checkpoints (and late fusions), comparison tables, inference timing."""

@@ -1,0 +1,41 @@
+"""The table of model families and the one way to build a model from a config.
+
+Every model takes a batch shaped (N, C, T, V, M) — channels, frames, joints,
+persons, as ST-GCN — and returns logits (N, num_classes).
+"""
+from __future__ import annotations
+
+from torch import nn
+
+from helpers.data.layouts import Layout
+from helpers.errors import UserInputError
+from helpers.models.ddnet import DDNet
+from helpers.models.lstm import BaselineLSTM, ImprovedLSTM
+from helpers.models.stgcn import STGCN
+
+MODELS: dict[str, type[nn.Module]] = {"baseline": BaselineLSTM, "improved": ImprovedLSTM, "stgcn": STGCN, "ddnet": DDNet}
+
+
+
+def model_kwargs(config) -> dict:
+    """Keyword arguments of the model class named in `config.model` (beyond classes, layout, channels)."""
+    model = config.model
+    if model.name in ("baseline", "improved"):
+        kwargs = {"hidden_size": model.hidden_size, "num_layers": model.num_layers}
+        if model.name == "improved":
+            kwargs["dropout"] = model.dropout
+    elif model.name == "ddnet":               # one person, no graph
+        kwargs = {"dropout": model.dropout}
+    else:
+        kwargs = {"dropout": model.dropout, "max_persons": config.preprocess.max_persons}
+    return {**kwargs, **model.extra}
+
+
+def build_model(name: str, num_classes: int, layout: Layout, in_channels: int, **kwargs) -> nn.Module:
+    if name not in MODELS:
+        raise UserInputError(f"unknown model {name!r}; known models: {', '.join(MODELS)}")
+    return MODELS[name](num_classes=num_classes, layout=layout, in_channels=in_channels, **kwargs)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,237 @@
+"""ST-GCN / ST-GCN++ style spatial-temporal graph convolution network for any skeleton layout.
+
+The graph comes from `helpers.models.graph.spatial_partition(layout)` (3 subsets: self,
+inward, outward) and is a registered buffer; each graph convolution may add a
+learnable offset to it (as ST-GCN++ / 2s-AGCN do).  Persons are processed as
+separate samples and their features are averaged before the classifier.
+
+Shapes: N batch, M persons, C channels, T frames, V joints, K graph subsets.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from helpers.models.graph import spatial_partition
+from helpers.data.layouts import Layout
+
+# (out_channels, temporal_stride) per block: a small ST-GCN (ST-GCN has 64..256 and 10 blocks);
+# about 0.19 M parameters with 8 input channels, sized for small data sets such as JHMDB on a CPU.
+DEFAULT_STAGES: tuple[tuple[int, int], ...] = ((32, 1), (32, 1), (32, 1), (64, 2), (64, 1), (64, 1))
+
+
+class DataBatchNorm(nn.Module):
+    """ST-GCN's input batch norm with one statistic per (person slot, joint, channel).
+
+    forward: x (N, M, T, V, C) -> same shape, normalised as (N, M*V*C, T) with
+    `max_persons * V * C` statistics; inputs with fewer persons (M < max_persons)
+    use the first M slots' statistics.
+    """
+
+    def __init__(self, max_persons: int, num_joints: int, channels: int):
+        super().__init__()
+        self.bn = nn.BatchNorm1d(max_persons * num_joints * channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, m, t, v, c = x.shape  # (N, M, T, V, C)
+        size = m * v * c
+        if size > self.bn.num_features:
+            raise ValueError(f"{m} persons given, data batch norm was built for fewer")
+        x = x.permute(0, 1, 3, 4, 2).reshape(n, size, t)  # (N, M*V*C, T)
+        bn = self.bn
+        x = F.batch_norm(
+            x,
+            bn.running_mean[:size],  # views: the running statistics update in place
+            bn.running_var[:size],
+            bn.weight[:size],
+            bn.bias[:size],
+            self.training,
+            bn.momentum,
+            bn.eps,
+        )
+        return x.reshape(n, m, v, c, t).permute(0, 1, 4, 2, 3)  # (N, M, T, V, C)
+
+
+class GraphConv(nn.Module):
+    """Spatial graph convolution: (N, C_in, T, V) -> (N, C_out, T, V).
+
+    One 1x1 convolution per graph subset, summed over the subsets' adjacency
+    `A + offset` (`offset` learnable, starting at zero, when `adaptive`).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, adjacency: torch.Tensor, adaptive: bool = True):
+        super().__init__()
+        self.num_subsets = adjacency.shape[0]
+        self.register_buffer("adjacency", adjacency)  # (K, V, V)
+        self.offset = nn.Parameter(torch.zeros_like(adjacency)) if adaptive else None
+        self.conv = nn.Conv2d(in_channels, out_channels * self.num_subsets, 1)
+        self.bn = nn.BatchNorm2d(out_channels)
+        if in_channels == out_channels:
+            self.residual = nn.Identity()
+        else:
+            self.residual = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1), nn.BatchNorm2d(out_channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, _, t, v = x.shape  # (N, C_in, T, V)
+        a = self.adjacency if self.offset is None else self.adjacency + self.offset  # (K, V, V)
+        y = self.conv(x).view(n, self.num_subsets, -1, t, v)  # (N, K, C_out, T, V)
+        y = torch.einsum("nkctv,kvw->nctw", y, a)  # (N, C_out, T, V)
+        return F.relu(self.bn(y) + self.residual(x))
+
+
+class TemporalConv(nn.Module):
+    """Temporal convolution over frames, per joint: (N, C, T, V) -> (N, C, T / stride, V)."""
+
+    def __init__(self, channels: int, kernel_size: int = 9, stride: int = 1, dropout: float = 0.0):
+        super().__init__()
+        pad = (kernel_size - 1) // 2
+        self.conv = nn.Conv2d(channels, channels, (kernel_size, 1), (stride, 1), (pad, 0))
+        self.bn = nn.BatchNorm2d(channels)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.drop(self.bn(self.conv(x)))
+
+
+class MultiScaleTemporalConv(nn.Module):
+    """ST-GCN++ style multi-scale temporal convolution: (N, C, T, V) -> (N, C, T / stride, V).
+
+    Parallel branches, each a 1x1 bottleneck to about C / (len(dilations) + 2) channels:
+    a kernel-3 temporal convolution per dilation (receptive fields 3, 5, 7, 9 for
+    dilations 1..4), a kernel-3 max pool and a plain 1x1 branch.  Their outputs are
+    concatenated back to C channels and mixed by a 1x1 convolution.  About a fifth of
+    the multiply-adds of one kernel-9 convolution at the same width.
+    """
+
+    def __init__(self, channels: int, stride: int = 1, dilations: tuple[int, ...] = (1, 2, 3, 4),
+                 dropout: float = 0.0):
+        super().__init__()
+        num_branches = len(dilations) + 2
+        widths = [channels // num_branches] * num_branches
+        widths[0] += channels - sum(widths)  # the remainder goes to the first branch
+
+        def bottleneck(width: int) -> list[nn.Module]:
+            return [nn.Conv2d(channels, width, 1), nn.BatchNorm2d(width), nn.ReLU(inplace=True)]
+
+        branches = []
+        for width, dilation in zip(widths, dilations):
+            branches.append(nn.Sequential(
+                *bottleneck(width),
+                nn.Conv2d(width, width, (3, 1), (stride, 1), (dilation, 0), (dilation, 1)),
+            ))
+        pool_width, point_width = widths[-2], widths[-1]
+        branches.append(nn.Sequential(*bottleneck(pool_width), nn.MaxPool2d((3, 1), (stride, 1), (1, 0))))
+        branches.append(nn.Conv2d(channels, point_width, 1, (stride, 1)))
+        self.branches = nn.ModuleList(branches)
+        self.bn = nn.BatchNorm2d(channels)
+        self.mix = nn.Sequential(nn.ReLU(inplace=True), nn.Conv2d(channels, channels, 1), nn.BatchNorm2d(channels))
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.cat([branch(x) for branch in self.branches], dim=1)  # (N, C, T', V)
+        return self.drop(self.mix(self.bn(y)))
+
+
+class STGCNBlock(nn.Module):
+    """GraphConv then TemporalConv with a block residual: (N, C_in, T, V) -> (N, C_out, T / stride, V)."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        adjacency: torch.Tensor,
+        stride: int = 1,
+        kernel_size: int = 9,
+        dropout: float = 0.0,
+        adaptive: bool = True,
+        residual: bool = True,
+        temporal: str = "single",
+    ):
+        super().__init__()
+        self.gcn = GraphConv(in_channels, out_channels, adjacency, adaptive)
+        if temporal == "single":
+            self.tcn = TemporalConv(out_channels, kernel_size, stride, dropout)
+        elif temporal == "multiscale":
+            self.tcn = MultiScaleTemporalConv(out_channels, stride, dropout=dropout)
+        else:
+            raise ValueError(f"temporal={temporal!r}: use 'single' (one kernel) or 'multiscale' (ST-GCN++)")
+        if not residual:
+            self.residual = None
+        elif in_channels == out_channels and stride == 1:
+            self.residual = nn.Identity()
+        else:
+            self.residual = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, (stride, 1)), nn.BatchNorm2d(out_channels)
+            )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.tcn(self.gcn(x))  # (N, C_out, T', V)
+        if self.residual is not None:
+            y = y + self.residual(x)
+        return F.relu(y)
+
+
+class STGCN(nn.Module):
+    """Spatial-temporal GCN classifier for any `Layout`.
+
+    forward: x (N, C, T, V, M) -> logits (N, num_classes); M <= max_persons.
+
+    Args:
+        num_classes: number of action classes.
+        layout: skeleton layout; it fixes V and the graph.
+        in_channels: C, e.g. 2 for (x, y), 8 for four stacked 2D streams.
+        stages: (out_channels, temporal_stride) per block.
+        max_persons: person slots of the data batch norm.
+        kernel_size: temporal kernel of every block.
+        dropout: dropout inside blocks (after each temporal conv).
+        head_dropout: dropout before the classifier.
+        adaptive: learnable additive offset on the adjacency (ST-GCN++ / 2s-AGCN).
+        temporal: 'single' (one kernel_size convolution, ST-GCN) or 'multiscale'
+            (dilated branches, ST-GCN++; ignores kernel_size).
+    """
+
+    def __init__(
+        self,
+        num_classes: int,
+        layout: Layout,
+        in_channels: int = 2,
+        stages: tuple[tuple[int, int], ...] = DEFAULT_STAGES,
+        max_persons: int = 2,
+        kernel_size: int = 9,
+        dropout: float = 0.0,
+        head_dropout: float = 0.0,
+        adaptive: bool = True,
+        temporal: str = "single",
+    ):
+        super().__init__()
+        self.layout = layout
+        adjacency = torch.from_numpy(spatial_partition(layout))  # (3, V, V)
+        self.register_buffer("adjacency", adjacency)
+        self.data_bn = DataBatchNorm(max_persons, layout.num_joints, in_channels)
+        blocks, channels = [], in_channels
+        for i, (out_channels, stride) in enumerate(stages):
+            blocks.append(
+                STGCNBlock(
+                    channels, out_channels, adjacency, stride, kernel_size, dropout, adaptive,
+                    residual=i > 0,  # as ST-GCN: no residual around the first block
+                    temporal=temporal,
+                )
+            )
+            channels = out_channels
+        self.blocks = nn.ModuleList(blocks)
+        self.head_drop = nn.Dropout(head_dropout)
+        self.fc = nn.Linear(channels, num_classes)
+
+    def no_weight_decay(self) -> set[str]:
+        """Names of parameters the optimizer must not decay: the learnable adjacency offsets."""
+        return {name for name, _ in self.named_parameters() if name.endswith("gcn.offset")}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, t, v, m = x.shape  # (N, C, T, V, M)
+        x = self.data_bn(x.permute(0, 4, 2, 3, 1))  # (N, M, T, V, C)
+        x = x.permute(0, 1, 4, 2, 3).reshape(n * m, c, t, v)  # (N*M, C, T, V)
+        for block in self.blocks:
+            x = block(x)  # (N*M, C', T', V)
+        x = x.mean(dim=(2, 3)).view(n, m, -1).mean(dim=1)  # (N, C')
+        return self.fc(self.head_drop(x))  # (N, num_classes)

@@ -1,0 +1,1 @@
+"""Research tooling: benchmark, crossval, proximity, speed, report (python -m helpers.tools.NAME)."""

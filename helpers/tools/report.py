@@ -1,0 +1,413 @@
+"""Command: run the notebook series 01-05 and write an offline HTML report.
+
+    python -m helpers.tools.report [--out DIR] [--no-execute] [--timeout S] [NOTEBOOK ...]
+
+Each notebook runs top to bottom on a fresh kernel (nbclient), in order; a
+failing cell stops the run and is named (notebook, cell number, first line).
+The report folder (runs/report, or runs/report_smoke when CI is set) receives
+one HTML page per notebook and index.html: a summary table of every model
+(from the comparison notebook 05 saves) with links to the pages.  Pages use
+nbconvert's `basic` template inside a minimal page with inline CSS, images are
+embedded, and nothing is loaded from the network: the report opens offline by
+double-click.  Settings are the series' own (helpers.notebook): SKELETON_ACTIONS_CONFIG
+picks the config, CI makes it a quick smoke run.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import html
+import os
+import re
+import sys
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+
+from helpers.cli import run_command
+from helpers.errors import UserInputError
+from helpers.io import atomic_write_text
+from helpers.paths import PROJECT_ROOT, runs_dir
+
+NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
+NOTEBOOKS = (
+    "01_data_splitting.ipynb",
+    "02_skeleton_visualization.ipynb",
+    "03_baseline_training.ipynb",
+    "04_improved_training.ipynb",
+    "05_comparative_evaluation.ipynb",
+)
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+class NotebookFailed(RuntimeError):
+    """A cell raised: names the notebook, the cell (1-based, all cells counted) and the error."""
+
+    def __init__(self, notebook: str, cell_number: int, source: str, error: str):
+        self.notebook, self.cell_number = notebook, cell_number
+        first_line = next((line for line in source.splitlines() if line.strip()), "")
+        super().__init__(f"notebook {notebook} failed in cell {cell_number} ({first_line.strip()!r}):\n{error}")
+
+
+def report_dir(smoke: bool | None = None) -> Path:
+    """runs/report, or runs/report_smoke for CI smoke runs (so they never replace a full report)."""
+    smoke = "CI" in os.environ if smoke is None else smoke
+    return runs_dir() / ("report_smoke" if smoke else "report")
+
+
+# ---- executing and cleaning notebooks -------------------------------------------
+
+def clean_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Strip what changes from run to run or needs a live kernel; returns `nb` (changed in place).
+
+    Removes execution timestamps, widget state and widget views (progress bars,
+    the frame player: without a kernel they show nothing), and the Python
+    version; sets the standard python3 kernelspec.
+    """
+    nb.metadata.pop("widgets", None)
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    language = nb.metadata.get("language_info")
+    if language:
+        language.pop("version", None)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("ExecuteTime", None)
+        if cell.cell_type == "code":
+            cell.outputs = _merge_streams([output for output in cell.outputs
+                                           if WIDGET_VIEW not in output.get("data", {})])
+    return nb
+
+
+def _merge_streams(outputs: list) -> list:
+    """Join neighbouring stream outputs of the same name (split apart by removed progress bars)."""
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.output_type == "stream" and previous is not None and previous.output_type == "stream"
+                and previous.name == output.name):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    return merged
+
+
+def _kernel_env() -> dict:
+    """The kernel's environment: ours, with the project importable even without `pip install -e .`."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
+    env.pop("MPLBACKEND", None)  # let ipykernel choose its inline backend
+    return env
+
+
+def execute_notebook(path: str | Path, timeout: int = 1800, progress: bool = True) -> nbformat.NotebookNode:
+    """Run a notebook top to bottom on a fresh kernel (working folder: the notebook's own).
+
+    Raises NotebookFailed naming the failing cell; the partly executed notebook
+    (with the traceback) is attached as `error.nb`.
+    """
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+    from tqdm.auto import tqdm
+
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    code_cells = sum(cell.cell_type == "code" for cell in nb.cells)
+    # a live bar on a terminal; one line per cell in a log
+    bar = tqdm(total=code_cells, desc=path.stem, unit="cell", leave=False,
+               disable=not (progress and sys.stderr.isatty()))
+    current = {"index": 0, "code": 0}
+
+    def on_cell_start(cell, cell_index, **_):
+        current["index"] = cell_index
+        if cell.cell_type != "code":
+            return
+        current["code"] += 1
+        first_line = next((line for line in cell.source.splitlines() if line.strip() and not line.startswith("#")), "")
+        bar.set_postfix_str(first_line[:40])
+        if progress and bar.disable:
+            print(f"  {path.stem}: cell {current['code']}/{code_cells}: {first_line[:60]}", flush=True)
+
+    def on_cell_executed(**_):
+        bar.update(1)
+
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            on_cell_start=on_cell_start, on_cell_executed=on_cell_executed,
+                            resources={"metadata": {"path": str(path.parent)}})
+    try:
+        client.execute(cwd=str(path.parent), env=_kernel_env())
+    except (CellExecutionError, CellTimeoutError) as error:
+        index = current["index"]
+        message = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip()   # no terminal colours
+        failure = NotebookFailed(path.name, index + 1, nb.cells[index].source, message[-2000:])
+        failure.nb = clean_notebook(nb)
+        raise failure from None
+    finally:
+        bar.close()
+    return clean_notebook(nb)
+
+
+# ---- HTML -----------------------------------------------------------------------
+
+_CSS = """
+body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: 0;
+       color: #222; background: #fafafa; line-height: 1.45; }
+header { background: #243447; color: #fff; padding: 0.6em 1.5em; }
+header a { color: #cfe3ff; margin-right: 1.2em; text-decoration: none; }
+header a.current { color: #fff; font-weight: bold; }
+main { max-width: 1150px; margin: 0 auto; padding: 1em 1.5em 3em; }
+table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.92em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+th { background: #eef2f6; }
+td:first-child, th:first-child { text-align: left; }
+pre { white-space: pre-wrap; word-wrap: break-word; margin: 0; font-size: 0.85em; }
+img { max-width: 100%; height: auto; }
+.cell { margin: 0.9em 0; }
+.input_area { background: #f3f5f7; border: 1px solid #dde2e7; border-radius: 4px; padding: 0.4em 0.6em;
+              overflow-x: auto; }
+.prompt { color: #6a7a8a; font-family: monospace; font-size: 0.8em; }
+.input_prompt, .output_prompt { display: none; }
+.output_area { padding: 0.3em 0.6em; overflow-x: auto; }
+.output_stderr { background: #fff4f4; }
+.output_error pre { color: #a00; }
+.text_cell_render h1 { border-bottom: 2px solid #243447; padding-bottom: 0.2em; }
+.text_cell_render code, td code { background: #eef1f4; padding: 0 0.2em; border-radius: 3px; }
+.note { color: #555; font-size: 0.92em; }
+.failed { color: #b00; font-weight: bold; }
+.ok { color: #176b2c; }
+.animation button { font-size: 14px; line-height: 22px; }
+.anchor-link { visibility: hidden; margin-left: 0.3em; text-decoration: none; color: #8aa; }
+h1:hover .anchor-link, h2:hover .anchor-link, h3:hover .anchor-link { visibility: visible; }
+"""
+
+
+def _page(title: str, body: str, nav: str) -> str:
+    from pygments.formatters import HtmlFormatter
+
+    css = _CSS + HtmlFormatter(style="default").get_style_defs(".highlight")
+    return (f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            f"<title>{html.escape(title)}</title>\n<style>{css}</style>\n</head>\n<body>\n"
+            f"<header>{nav}</header>\n<main>\n{body}\n</main>\n</body>\n</html>\n")
+
+
+def _nav(pages: list[str], current: str | None) -> str:
+    marker = ' class="current"' if current is None else ""
+    links = [f"<a href=\"index.html\"{marker}>Report</a>"]
+    for page in pages:
+        label = Path(page).stem.replace("_", " ")
+        marker = ' class="current"' if page == current else ""
+        links.append(f"<a href=\"{page}\"{marker}>{html.escape(label)}</a>")
+    return "".join(links)
+
+
+def notebook_html(nb: nbformat.NotebookNode) -> str:
+    """The notebook's cells as an HTML fragment (nbconvert `basic` template, images inline)."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="basic", embed_images=True)
+    body, _ = exporter.from_notebook_node(nb)
+    return body
+
+
+class _ResourceScanner(HTMLParser):
+    """Collects every attribute or CSS url() that would load something from the network."""
+
+    _LOADING = {"src", "srcset", "data", "poster", "background", "href", "action", "formaction"}
+    _URL = re.compile(r"^\s*(?:https?:)?//", re.IGNORECASE)
+    _CSS_URL = re.compile(r"(?:url\(\s*['\"]?|@import\s+['\"])\s*((?:https?:)?//[^'\")\s]+)", re.IGNORECASE)
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        self._in_style = tag == "style"
+        for name, value in attrs:
+            if value is None:
+                continue
+            # a plain hyperlink loads nothing; every other src/href does
+            if name in self._LOADING and not (tag == "a" and name == "href") and self._URL.match(value):
+                self.found.append(f"<{tag} {name}={value!r}>")
+            if name == "style":
+                self.found += self._CSS_URL.findall(value)
+
+    def handle_endtag(self, tag):
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.found += self._CSS_URL.findall(data)
+
+
+def network_references(page: str) -> list[str]:
+    """Everything in an HTML page that would fetch a resource from the network (empty for an offline page)."""
+    scanner = _ResourceScanner()
+    scanner.feed(page)
+    scanner.close()
+    return scanner.found
+
+
+def _write_page(path: Path, page: str) -> None:
+    found = network_references(page)
+    if found:
+        raise RuntimeError(f"{path.name}: the page would load from the network: {', '.join(found[:5])}")
+    atomic_write_text(path, page)
+    path.chmod(0o644)  # a report is for reading: not the private mode of the temp file it was written to
+
+
+def _fmt(value, digits: int = 3, signed: bool = False) -> str:
+    if value is None:
+        return "&ndash;"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def summary_html(comparison: dict | None) -> str:
+    """The models table (id="summary") from the comparison notebook 05 saved, with its context."""
+    if not comparison:
+        return "<p class=\"note\">No model comparison yet: notebook 05 did not run or did not save one.</p>"
+    rows = []
+    for row in comparison["models"]:
+        rows.append("<tr>" + "".join([
+            f"<td>{html.escape(row['model'])}</td>",
+            f"<td>{html.escape(str(row.get('class', '')))}</td>",
+            f"<td>{_fmt(row['accuracy'])}</td>", f"<td>{_fmt(row['macro_f1'])}</td>",
+            f"<td>{_fmt(row['accuracy_vs_baseline'], signed=True)}</td>",
+            f"<td>{_fmt(row['macro_f1_vs_baseline'], signed=True)}</td>",
+            f"<td>{_fmt(row['parameters'])}</td>", f"<td>{_fmt(row.get('ms_per_clip'), 2)}</td>",
+            f"<td>{_fmt(row.get('best_epoch'))}</td>",
+        ]) + "</tr>")
+    head = ("<tr><th>model</th><th>class</th><th>accuracy</th><th>macro-F1</th><th>&Delta; accuracy</th>"
+            "<th>&Delta; macro-F1</th><th>parameters</th><th>ms per clip</th><th>best epoch</th></tr>")
+    context = []
+    for key, label in (("dataset", "data"), ("config", "config"), ("split", "split"),
+                       ("baseline", "differences to"), ("latency_note", "timing")):
+        if comparison.get(key) is not None:
+            context.append(f"<li>{label}: <code>{html.escape(str(comparison[key]))}</code></li>")
+    return (f"<table id=\"summary\"><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>\n"
+            f"<ul class=\"note\">{''.join(context)}</ul>")
+
+
+def index_html(runs: list[dict], comparison: dict | None, smoke: bool, pages: list[str]) -> str:
+    items = []
+    for run in runs:
+        label = html.escape(Path(run["page"]).stem.replace("_", " "))
+        if run.get("error"):
+            status = f"<span class=\"failed\">failed in cell {run['cell']}</span>"
+        elif run.get("seconds") is None:
+            status = "<span class=\"note\">stored outputs (not executed)</span>"
+        else:
+            status = f"<span class=\"ok\">ran in {run['seconds']:.0f} s</span>"
+        items.append(f"<li><a href=\"{run['page']}\">{label}</a> &mdash; {status}</li>")
+    mode = ("SMOKE run (CI set): 1-2 epochs, numbers mean nothing" if smoke
+            else "full default run")
+    stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    body = (f"<h1>Skeleton action recognition: report</h1>\n"
+            f"<p class=\"note\">{html.escape(mode)}; built {stamp}.</p>\n"
+            f"<h2>Models on the test split</h2>\n{summary_html(comparison)}\n"
+            f"<h2>Notebooks</h2>\n<ol>{''.join(items)}</ol>\n")
+    return _page("Skeleton action recognition: report", body, _nav(pages, None))
+
+
+# ---- the whole run ----------------------------------------------------------------
+
+def build_report(notebooks: list[str | Path] | None = None, out_dir: str | Path | None = None,
+                 execute: bool = True, timeout: int = 1800, save_notebooks_to: str | Path | None = None,
+                 progress: bool = True) -> Path:
+    """Run `notebooks` (default: the series 01-05) in order and write the HTML report; returns index.html.
+
+    With `save_notebooks_to`, the executed and cleaned notebooks are written there
+    as well (e.g. back into notebooks/ to commit them with their outputs).
+    A failing notebook stops the run: its page (with the traceback) and the
+    index are still written, then NotebookFailed is raised.
+    """
+    from helpers.notebook import SeriesSettings
+
+    smoke = "CI" in os.environ
+    paths = [Path(p) for p in notebooks] if notebooks else [NOTEBOOK_DIR / name for name in NOTEBOOKS]
+    for path in paths:
+        if not path.is_file():
+            raise UserInputError(f"{path}: notebook not found")
+    out_dir = Path(out_dir) if out_dir else report_dir(smoke)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pages = [f"{path.stem}.html" for path in paths]
+    runs: list[dict] = []
+    failure: NotebookFailed | None = None
+    if progress:
+        what = ("exporting stored outputs" if not execute else "SMOKE run (CI set)" if smoke else "full run")
+        print(f"Report: {len(paths)} notebooks, {what}, into {out_dir}", flush=True)
+    for number, (path, page) in enumerate(zip(paths, pages), 1):
+        start = time.perf_counter()
+        run = {"page": page, "seconds": None}
+        if execute:
+            try:
+                nb = execute_notebook(path, timeout, progress)
+            except NotebookFailed as error:
+                failure, nb = error, error.nb
+                run.update(error=str(error), cell=error.cell_number)
+            run["seconds"] = time.perf_counter() - start
+        else:
+            nb = clean_notebook(nbformat.read(path, as_version=4))
+        if progress:
+            state = "FAILED" if failure else (f"{run['seconds']:.0f} s" if execute else "exported")
+            print(f"[{number}/{len(paths)}] {path.name}: {state}", flush=True)
+        _write_page(out_dir / page, _page(path.stem, notebook_html(nb), _nav(pages, page)))
+        if save_notebooks_to is not None and failure is None:
+            Path(save_notebooks_to).mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, Path(save_notebooks_to) / path.name)
+        runs.append(run)
+        if failure:
+            break
+    for path, page in zip(paths[len(runs):], pages[len(runs):]):
+        runs.append({"page": page, "seconds": None, "error": "not run", "cell": "-"})
+    comparison_path = SeriesSettings.from_env(smoke).comparison_path
+    comparison = None
+    if comparison_path.is_file():
+        from helpers.evaluation.comparison import load_comparison
+
+        comparison = load_comparison(comparison_path)
+    index = out_dir / "index.html"
+    _write_page(index, index_html(runs, comparison, smoke, pages))
+    if failure:
+        raise failure
+    if progress:
+        print(f"Report written: {index}", flush=True)
+    return index
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.tools.report",
+        description="Run the notebooks 01-05 in order on fresh kernels and write an offline HTML report "
+                    "(runs/report/index.html; runs/report_smoke with CI set). SKELETON_ACTIONS_CONFIG picks "
+                    "the config (default configs/default.yaml).")
+    parser.add_argument("notebooks", nargs="*", help="notebooks to run, in order (default: notebooks/01..05)")
+    parser.add_argument("--out", help="report folder (default: runs/report, or runs/report_smoke when CI is set)")
+    parser.add_argument("--no-execute", action="store_true",
+                        help="export the notebooks' stored outputs without running them")
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell (default 1800)")
+    parser.add_argument("--save-notebooks", metavar="DIR",
+                        help="also write the executed, cleaned notebooks into DIR (e.g. notebooks)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    start = time.perf_counter()
+    try:
+        build_report(args.notebooks or None, args.out, not args.no_execute, args.timeout, args.save_notebooks)
+    except NotebookFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"total {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_command(main))

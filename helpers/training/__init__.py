@@ -1,0 +1,1 @@
+"""Training: the loop, metrics, multi-view inference and checkpoints."""

@@ -1,0 +1,45 @@
+"""Inference: the device, logits of a loader, and class probabilities averaged over test views."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from helpers.transforms.clips import ClipDataset
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, loader: DataLoader, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Logits (N, K) and labels (N,) of every batch of `loader`."""
+    model.eval()
+    outputs, labels = [], []
+    for inputs, targets in loader:
+        outputs.append(model(inputs.to(device)).float().cpu())
+        labels.append(targets)
+    return torch.cat(outputs), torch.cat(labels)
+
+
+def predict_views(model: nn.Module, views: list[ClipDataset], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Class probabilities (N, K) averaged over views (sampled copies) of the same clips, and labels (N,)."""
+    total, labels = None, None
+    for view in views:
+        logits, labels = predict_logits(model, DataLoader(view, batch_size=256), device)
+        probabilities = torch.softmax(logits, dim=1)
+        total = probabilities if total is None else total + probabilities
+    return total / len(views), labels
+
+
+def make_views(clips: list[dict], layout, preprocess, streams: list[str], num_views: int,
+               flip: bool = False) -> list[ClipDataset]:
+    """`num_views` deterministic, differently sampled copies of `clips` for multi-clip testing,
+    each also mirrored (left/right swapped) when `flip`: 2 * num_views views then."""
+    num_views = max(1, num_views)
+    mirrors = (False, True) if flip else (False,)
+    return [ClipDataset(clips, layout, preprocess, streams, view=k, num_views=num_views, mirror=mirror)
+            for k in range(num_views) for mirror in mirrors]

@@ -1,0 +1,1 @@
+"""From a clip to model input: preprocessing, frame sampling, augmentation, input streams, ClipDataset."""

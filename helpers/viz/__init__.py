@@ -1,0 +1,1 @@
+"""Figures: training curves, confusion matrices, skeleton drawings, the skeleton player, data summaries."""

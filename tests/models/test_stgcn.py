@@ -1,0 +1,67 @@
+import pytest
+import torch
+
+from helpers.data.layouts import JHMDB15, LAYOUTS
+from helpers.models.registry import count_parameters
+from helpers.models.stgcn import STGCN
+from tests.conftest import seeded_training_losses
+
+torch.set_num_threads(2)
+SMALL = ((8, 1), (16, 2))  # tiny channel plan: small for testing efficiency
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS.values()), ids=list(LAYOUTS))
+@pytest.mark.parametrize("persons", [1, 2])
+def test_forward_shape(layout, persons):
+    model = STGCN(5, layout, in_channels=4, stages=SMALL, max_persons=2).eval()
+    x = torch.randn(3, 4, 12, layout.num_joints, persons)  # (N, C, T, V, M)
+    assert model(x).shape == (3, 5)
+
+
+def test_adjacency_is_a_buffer_from_the_layout():
+    model = STGCN(5, JHMDB15)
+    assert "adjacency" in dict(model.named_buffers())
+    assert model.adjacency.shape == (3, JHMDB15.num_joints, JHMDB15.num_joints)
+
+
+def test_default_model_parameter_budget():
+    for channels in (2, 8):
+        assert count_parameters(STGCN(14, JHMDB15, in_channels=channels)) <= 1_800_000
+
+
+def test_too_many_persons_is_an_error():
+    model = STGCN(5, JHMDB15, stages=SMALL, max_persons=1)
+    with pytest.raises(ValueError):
+        model(torch.randn(2, 2, 8, JHMDB15.num_joints, 2))
+
+
+def seeded_losses():
+    return seeded_training_losses(lambda: STGCN(4, JHMDB15, in_channels=2, stages=SMALL, max_persons=1), lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9))
+
+
+def test_seeded_training_step_reduces_loss_and_is_reproducible():
+    first, second = seeded_losses(), seeded_losses()
+    assert first == second
+    assert first[-1] < first[0]
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_multiscale_temporal_block_keeps_channels_and_strides_time(stride):
+    model = STGCN(5, JHMDB15, in_channels=2, stages=((12, 1), (18, stride)), temporal="multiscale").eval()
+    x = torch.randn(2, 2, 16, JHMDB15.num_joints, 1)  # (N, C, T, V, M)
+    assert model(x).shape == (2, 5)
+    features = model.blocks[0](torch.randn(2, 2, 16, JHMDB15.num_joints))  # (N, C, T, V)
+    assert features.shape == (2, 12, 16, JHMDB15.num_joints)
+    assert model.blocks[1](features).shape == (2, 18, 16 // stride, JHMDB15.num_joints)
+    # a frame change reaches at most 1 + 2 * max dilation (4) frames per multiscale layer: causality check
+    block = model.blocks[0].tcn.eval()
+    base = torch.randn(1, 12, 32, JHMDB15.num_joints)
+    moved = base.clone()
+    moved[:, :, 16] += 1.0
+    changed = (block(moved) - block(base)).abs().sum(dim=(0, 1, 3)) > 0  # (T,)
+    assert changed[16] and changed[12] and changed[20] and not changed[11] and not changed[21]
+
+
+def test_unknown_temporal_kind_is_an_error():
+    with pytest.raises(ValueError, match="multiscale"):
+        STGCN(5, JHMDB15, temporal="wavelet")

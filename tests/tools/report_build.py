@@ -1,0 +1,45 @@
+"""One smoke-mode build of the report per test session, shared by test_report.py and test_report_browser.py.
+
+Building runs all five notebooks (CI set: 1 epoch) into a temporary runs folder,
+about two minutes on two busy cores, so it happens once, on first use.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from helpers.notebook import CONFIG_ENV
+
+_built: dict = {}
+
+
+def smoke_report() -> Path:
+    """index.html of a report built with CI set, SKELETON_ACTIONS_RUNS in a temp folder, default config."""
+    if "index" not in _built and "error" not in _built:
+        root = Path(tempfile.mkdtemp(prefix="skeleton-report-test-"))
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
+        changes = {"CI": "true", "SKELETON_ACTIONS_RUNS": str(root / "runs"), CONFIG_ENV: None}
+        saved = {key: os.environ.get(key) for key in changes}
+        for key, value in changes.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        try:
+            from helpers.tools.report import build_report
+
+            _built["index"] = build_report(progress=False)
+        except Exception as error:  # remembered, so a second test module does not rebuild for minutes
+            _built["error"] = error
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+    if "error" in _built:
+        raise RuntimeError(f"building the smoke report failed: {_built['error']}") from _built["error"]
+    return _built["index"]
