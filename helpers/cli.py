@@ -1,9 +1,11 @@
 """Shared command-line plumbing: user errors become one line on stderr and a non-zero exit."""
 from __future__ import annotations
 
+import argparse
 import sys
 from typing import Callable
 
+from helpers.config import Config, compose_config, parse_set
 from helpers.errors import UserInputError
 
 
@@ -31,3 +33,31 @@ def parse_list(text: str, what: str, cast=str) -> list:
     if len(set(values)) != len(values):
         raise UserInputError(f"--{what}: {text!r} names an item twice")
     return values
+
+
+def add_config_arguments(parser: argparse.ArgumentParser, recipe_help: str | None = None) -> None:
+    """The settings arguments every command shares: a dataset file, a recipe, `--set` overrides, `--data`."""
+    parser.add_argument("--config", metavar="DATASET",
+                        help="dataset file: a name under configs/ (synthetic, jhmdb, ucf101_5cls, ...) or a YAML "
+                             "path holding data and preprocess settings (default: the dataclass defaults, i.e. "
+                             "the built-in synthetic dataset)")
+    if recipe_help is not False:
+        parser.add_argument("--recipe", help=recipe_help or "training recipe: a name under configs/recipes/ "
+                                                            "(baseline, improved, stgcn, ddnet, ...) or a YAML path")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
+                        help="override one setting, value read as YAML, e.g. train.epochs=10 (repeatable)")
+    parser.add_argument("--data", metavar="PKL", help="dataset pickle (the same as --set data.path=PKL)")
+
+
+def settings_from_args(args: argparse.Namespace) -> dict:
+    """The `--set` and `--data` overrides of `args` as {section: {field: value}}."""
+    settings = parse_set(args.set)
+    if args.data:
+        settings.setdefault("data", {})["path"] = args.data
+    return settings
+
+
+def config_from_args(args: argparse.Namespace, recipe=None) -> Config:
+    """The run settings of a command: dataset file, then recipe (`recipe` or args.recipe), then overrides."""
+    recipe = recipe if recipe is not None else getattr(args, "recipe", None)
+    return compose_config(args.config, recipe, settings_from_args(args))

@@ -10,6 +10,7 @@ import yaml
 
 from helpers.errors import UserInputError
 from helpers.io import atomic_write_text
+from helpers.paths import CONFIGS_DIR, PROJECT_ROOT, RECIPES_DIR
 
 
 @dataclass
@@ -79,7 +80,6 @@ class Config:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
-    out_dir: str | None = None       # run folder; None = runs/<model name>
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -120,6 +120,74 @@ def apply_overrides(config: Config, values: dict, where: str) -> Config:
     return config
 
 
+def parse_set(entries: list[str]) -> dict:
+    """`--set` entries 'section.field=value' (value read as YAML) -> {section: {field: value}}."""
+    settings: dict = {}
+    for entry in entries:
+        key, sep, text = entry.partition("=")
+        section, dot, name = key.partition(".")
+        if not sep or not dot or not section or not name:
+            raise UserInputError(f"--set {entry!r}: expected section.field=value, e.g. train.epochs=40")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise UserInputError(f"--set {entry!r}: the value is not valid YAML") from None
+        settings.setdefault(section, {})[name] = value
+    return settings
+
+
+def recipe_path(recipe: str | os.PathLike) -> Path:
+    """A recipe given by name (`stgcn` -> configs/recipes/stgcn.yaml) or by path."""
+    path = Path(recipe)
+    if path.suffix in (".yaml", ".yml") or len(path.parts) > 1:
+        return path if path.is_absolute() or path.is_file() else PROJECT_ROOT / path
+    return RECIPES_DIR / f"{recipe}.yaml"
+
+
+def read_recipe(recipe: str | os.PathLike, _seen: tuple = ()) -> list[tuple[dict, str]]:
+    """The layers of a recipe, base first: [(sections, where), ...].
+
+    A recipe may start from another one with `base: NAME_OR_PATH` (a path relative
+    to the recipe's folder), so that two recipes differing in one field say only that.
+    """
+    path = recipe_path(recipe)
+    if path.resolve() in _seen:
+        raise UserInputError(f"{path}: 'base' recipes form a loop")
+    values = read_yaml(path)
+    base = values.pop("base", None)
+    layers = []
+    if base is not None:
+        if not isinstance(base, str):
+            raise UserInputError(f"{path}: base: expected a recipe name or path, got {type(base).__name__}")
+        base_path = base if base.endswith((".yaml", ".yml")) else f"{base}.yaml"
+        layers = read_recipe(path.parent / base_path, _seen + (path.resolve(),))
+    return layers + [(values, str(path))]
+
+
+def compose_config(dataset: str | os.PathLike | None = None, recipe: str | os.PathLike | None = None,
+                   overrides: list[str] | dict = ()) -> Config:
+    """The one way to build a run's settings: dataclass defaults, then the dataset file
+    (configs/<dataset>.yaml: its data and preprocess blocks), then the recipe (what a model's
+    training changes), then `--set section.field=value` overrides, each layer over the last."""
+    config = Config()
+    if dataset is not None:
+        path = dataset_config_path(dataset)
+        apply_overrides(config, read_yaml(path), str(path))
+    if recipe is not None:
+        for values, where in read_recipe(recipe):
+            apply_overrides(config, values, where)
+    settings = overrides if isinstance(overrides, dict) else parse_set(list(overrides))
+    return apply_overrides(config, settings, "--set")
+
+
+def dataset_config_path(dataset: str | os.PathLike) -> Path:
+    """A dataset file given by name (`jhmdb` -> configs/jhmdb.yaml) or by path."""
+    path = Path(dataset)
+    if path.suffix in (".yaml", ".yml") or len(path.parts) > 1:
+        return path if path.is_absolute() or path.is_file() else PROJECT_ROOT / path
+    return CONFIGS_DIR / f"{dataset}.yaml"
+
+
 def read_yaml(path: str | os.PathLike) -> dict:
     """A YAML mapping from `path`, with errors that name the file."""
     path = Path(path)
@@ -133,7 +201,8 @@ def read_yaml(path: str | os.PathLike) -> dict:
 
 
 def load_config(path: str | os.PathLike | None) -> Config:
-    """A Config from a YAML file (fields not given keep their defaults); None gives the defaults."""
+    """A whole Config saved in one YAML file (a run folder's config.yaml); None gives the defaults.
+    Commands compose theirs with `compose_config`."""
     if path is None:
         return Config()
     return config_from_dict(read_yaml(path), str(path))

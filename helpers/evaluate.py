@@ -1,6 +1,6 @@
 """Command: evaluate a checkpoint on the test (or validation) split.
 
-    python -m helpers.evaluate --config configs/default.yaml --ckpt runs/baseline/best.pt [--split test|val]
+    python -m helpers.evaluate [--config DATASET] --ckpt runs/baseline/best.pt [--split test|val]
     python -m helpers.evaluate --ckpt runs/joint/best.pt --ckpt runs/bone/best.pt [--weights 1,1] --out runs/fused
 
 Several `--ckpt` fuse late: their class probabilities are averaged (weighted by
@@ -13,8 +13,7 @@ import sys
 from pathlib import Path
 
 from helpers.training.checkpoint import load_checkpoint
-from helpers.cli import parse_list, run_command
-from helpers.config import load_config
+from helpers.cli import add_config_arguments, config_from_args, parse_list, run_command
 from helpers.data.source import open_dataset
 from helpers.errors import UserInputError
 from helpers.evaluation.scoring import evaluate
@@ -28,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ckpt", required=True, action="append",
                         help="checkpoint, e.g. runs/baseline/best.pt; repeat it to fuse several models' scores")
     parser.add_argument("--weights", help="comma-separated fusion weights, one per --ckpt (default: equal)")
-    parser.add_argument("--config", help="YAML config naming the data (default: the checkpoint's own data settings)")
+    add_config_arguments(parser, recipe_help=False)  # data settings; default: the checkpoint's own
     parser.add_argument("--split", default="test", choices=["test", "val"], help="which clips (default: test)")
     parser.add_argument("--out", help="folder for metrics and figure (default: the checkpoint's folder; "
                                       "required when fusing)")
@@ -41,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     if len(checkpoints) > 1 and not args.out:
         raise UserInputError("--out: give a folder for the fused metrics (several --ckpt given)")
     weights = parse_list(args.weights, "weights", float) if args.weights else None
-    data_config = load_config(args.config).data if args.config else checkpoints[0].config.data
+    own = checkpoints[0].config
+    data_config = config_from_args(args).data if (args.config or args.set or args.data) else own.data
     dataset = open_dataset(data_config)
     metrics = evaluate(checkpoints, dataset, args.split, out_dir=args.out or Path(args.ckpt[0]).parent,
                        weights=weights)

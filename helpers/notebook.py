@@ -1,8 +1,8 @@
 """Settings of the notebook series 01-05: which config, smoke mode, where results go, which models.
 
 One setting switches the whole series to another dataset: the environment
-variable SKELETON_ACTIONS_CONFIG (a YAML config, e.g. configs/ucf101_5cls.yaml;
-default configs/default.yaml, the built-in synthetic dataset).  With CI set
+variable SKELETON_ACTIONS_CONFIG (a dataset file, e.g. configs/ucf101_5cls.yaml;
+default configs/synthetic.yaml, the built-in synthetic dataset).  With CI set
 (the notebooks' `smoke_test`), training runs SMOKE_EPOCHS epochs and large
 datasets are cut down, and everything goes to runs/series_smoke/ so a CI run
 never overwrites real results in runs/series/.
@@ -20,29 +20,27 @@ from pathlib import Path
 import yaml
 
 from helpers.training.checkpoint import LoadedCheckpoint, load_checkpoint
-from helpers.config import Config, apply_overrides, load_config, read_yaml
+from helpers.config import Config, compose_config
 from helpers.data.source import open_dataset
 from helpers.data.dataset import SkeletonDataset
 from helpers.errors import UserInputError
 from helpers.io import atomic_write_json
 from helpers.models.registry import build_model, count_parameters, model_kwargs
 from helpers.transforms.clips import stream_channels
-from helpers.paths import PROJECT_ROOT, resolve_data_path, runs_dir
+from helpers.paths import DEFAULT_DATASET_CONFIG, PROJECT_ROOT, resolve_data_path, runs_dir
 from helpers.data.splits import Splits, config_splits
 
 CONFIG_ENV = "SKELETON_ACTIONS_CONFIG"
-DEFAULT_CONFIG = PROJECT_ROOT / "configs" / "default.yaml"
 
 # Every model of the series, in table order: notebook 03 trains the first (the
 # baseline), notebook 04 trains the rest and notebook 05 compares them all.
-# Run name -> changes on top of the series config: "section.field": value pairs,
-# and/or "recipe": a YAML file of config sections (preprocess, augment, model,
-# train) holding a model's own training recipe.  A new model is one line here.
-SERIES_MODELS: dict[str, dict] = {
-    "baseline": {"model.name": "baseline"},
-    "improved": {"recipe": "configs/recipes/improved.yaml"},
-    "stgcn": {"recipe": "configs/recipes/stgcn.yaml"},
-    "ddnet": {"recipe": "configs/recipes/ddnet.yaml"},
+# Run name -> its recipe (configs/recipes/<recipe>.yaml), laid over the series'
+# dataset file.  A new model is one line here.
+SERIES_MODELS: dict[str, str] = {
+    "baseline": "baseline",
+    "improved": "improved",
+    "stgcn": "stgcn",
+    "ddnet": "ddnet",
 }
 
 # Smoke runs (CI set) train this many epochs; full runs the config's own.
@@ -51,14 +49,6 @@ SMOKE_EPOCHS = 1
 # The built-in default has at most 40 per class and split, so its smoke run sees
 # the same clips (and prints the same split sizes) as a full run.
 SMOKE_CLIPS_PER_CLASS = 40
-
-
-def _set_dotted(config: Config, key: str, value) -> None:
-    section, _, name = key.partition(".")
-    target = getattr(config, section, None) if name else None
-    if target is None or not hasattr(target, name):
-        raise UserInputError(f"series model override {key!r}: no such config field")
-    setattr(target, name, value)
 
 
 def shrink_dataset(dataset: SkeletonDataset, per_class: int) -> SkeletonDataset:
@@ -91,7 +81,7 @@ class SeriesSettings:
     def from_env(cls, smoke: bool | None = None) -> "SeriesSettings":
         """The settings of this process: SKELETON_ACTIONS_CONFIG, CI (unless `smoke` is given), runs folder."""
         smoke = "CI" in os.environ if smoke is None else bool(smoke)
-        path = resolve_data_path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+        path = resolve_data_path(os.environ.get(CONFIG_ENV) or DEFAULT_DATASET_CONFIG)
         if not path.is_file():
             raise UserInputError(f"{CONFIG_ENV}={path}: config file not found")
         return cls(path, smoke, series_dir(smoke))
@@ -108,22 +98,16 @@ class SeriesSettings:
         return self.models[1:]
 
     def base_config(self) -> Config:
-        return load_config(self.config_path)
+        """The dataset file's settings over the defaults (no recipe)."""
+        return compose_config(self.config_path)
 
     def config(self, run: str) -> Config:
-        """The series config for model run `run` (a key of SERIES_MODELS), its run folder set."""
+        """The series config for model run `run` (a key of SERIES_MODELS): dataset file + the run's recipe."""
         if run not in SERIES_MODELS:
             raise UserInputError(f"unknown series model {run!r}; the series has: {', '.join(SERIES_MODELS)}")
-        config = self.base_config()
-        for key, value in SERIES_MODELS[run].items():
-            if key == "recipe":
-                recipe = resolve_data_path(value)
-                apply_overrides(config, read_yaml(recipe), str(recipe))
-            else:
-                _set_dotted(config, key, value)
+        config = compose_config(self.config_path, SERIES_MODELS[run])
         if self.smoke:
             config.train.epochs = SMOKE_EPOCHS
-        config.out_dir = str(self.run_dir(run))
         return config
 
     def run_dir(self, run: str) -> Path:

@@ -13,6 +13,9 @@ import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIGS_DIR = PROJECT_ROOT / "configs"                 # one YAML file per dataset: data and preprocess blocks
+RECIPES_DIR = CONFIGS_DIR / "recipes"                  # training recipes: what differs from the defaults
+DEFAULT_DATASET_CONFIG = CONFIGS_DIR / "synthetic.yaml"  # the built-in synthetic dataset
 
 
 def data_dir() -> Path:

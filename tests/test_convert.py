@@ -57,7 +57,7 @@ def test_converted_dataset_trains_end_to_end(tmp_path, capsys):
     config.write_text("preprocess: {length: 16, sampling: uniform}\nmodel: {hidden_size: 16, num_layers: 1}\n"
                       "train: {epochs: 1, batch_size: 8}\n")
     run = tmp_path / "run"
-    assert run_command(train.main, ["--config", str(config), "--data", str(data), "--model", "improved",
+    assert run_command(train.main, ["--config", str(config), "--data", str(data), "--set", "model.name=improved",
                                     "--out", str(run)]) == 0
     assert (run / "best.pt").is_file()
     assert run_command(predict.main, ["--ckpt", str(run / "best.pt"), "--input", str(data),

@@ -18,7 +18,7 @@ def runs(tmp_path, monkeypatch):
 def test_default_config_and_folders(runs, monkeypatch):
     monkeypatch.delenv("CI", raising=False)
     full = SeriesSettings.from_env()
-    assert full.config_path.name == "default.yaml" and not full.smoke and full.out_dir == runs / "series"
+    assert full.config_path.name == "synthetic.yaml" and not full.smoke and full.out_dir == runs / "series"
     assert SeriesSettings.from_env(True).out_dir == runs / "series_smoke" == series_dir(True)
     monkeypatch.setenv("CI", "true")
     assert SeriesSettings.from_env().smoke
@@ -41,7 +41,7 @@ def test_model_configs_follow_the_series_list(runs):
     for run in series.models:
         config = series.config(run)
         assert config.model.name == run          # the series' run names are the model names
-        assert config.out_dir == str(runs / "series" / run)
+        assert series.run_dir(run) == runs / "series" / run
         assert config.train.epochs > SMOKE_EPOCHS
         assert smoke.config(run).train.epochs == SMOKE_EPOCHS
     stgcn = series.config("stgcn")               # a recipe file replaces the training settings

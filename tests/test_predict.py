@@ -80,6 +80,6 @@ def test_cli_user_errors_are_one_line_without_traceback(sample_checkpoint, ucf_s
 def test_commands_have_help():
     from helpers import evaluate, predict, train as train_command
 
-    for module in (train_command, evaluate, predict):
+    for module, option in ((train_command, "--recipe"), (evaluate, "--ckpt"), (predict, "--ckpt")):
         text = module.build_parser().format_help()
-        assert text.startswith("usage: python -m helpers.") and "--ckpt" in text or "--model" in text
+        assert text.startswith(f"usage: {module.build_parser().prog}") and option in text, module

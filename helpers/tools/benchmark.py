@@ -1,7 +1,7 @@
 """Command: an honest comparison of models over several seeds on one dataset split.
 
-    python -m helpers.tools.benchmark --data data/jhmdb_split1.pkl --split 1 --models baseline,improved
-                                --seeds 0,1,2 [--config [MODEL=]YAML ...] [--name NAME] [--epochs E]
+    python -m helpers.tools.benchmark [--config DATASET] --models baseline,improved --seeds 0,1,2
+                                      [--recipe [ENTRY=]RECIPE ...] [--set section.field=value ...] [--name NAME]
 
 Protocol: for each model and seed, train on train<split> minus a validation
 carve-out (`data.val_fraction` of train<split>, by group or stratified, drawn with
@@ -10,13 +10,15 @@ the best validation macro-F1 (`best.pt`) and the last epoch (`last.pt`); the one
 named by the recipe's `train.test_checkpoint` (default best) is evaluated once on
 test<split>.  The test split selects nothing.
 
-Recipes: `--config PATH` is the recipe of every model; `--config MODEL=PATH` (may
-be repeated) gives one model its own (optimizer, schedule, augmentation,
-streams, preprocessing: any field of helpers.config.Config).  The data section
-must agree across models; `model.name` and `train.seed` are set by the benchmark.
+Settings: `--config DATASET` names the data (configs/<dataset>.yaml); `--recipe
+RECIPE` is the recipe of every entry, `--recipe ENTRY=RECIPE` (may be repeated)
+gives one entry its own (optimizer, schedule, augmentation, streams,
+preprocessing: any field of helpers.config.Config); `--set` overrides every entry.
+The data section must agree across entries; `model.name` (for entries named
+after a model) and `train.seed` are set by the benchmark.
 
 Entries: an entry of `--models` is a model of helpers.models.registry.MODELS, or any other
-name given its own recipe (`--config NAME=PATH`) whose `model.name` is a model, so
+name given its own recipe (`--recipe NAME=RECIPE`) whose `model.name` is a model, so
 one model class can run with several recipes (e.g. ST-GCN on joints and on bones).
 `--fuse NAME=A+B` adds a late-fusion entry: per seed, the class probabilities of the
 tested checkpoints of entries A and B are averaged and evaluated once on test;
@@ -43,8 +45,8 @@ import torch
 import yaml
 
 from helpers.training.checkpoint import load_checkpoint
-from helpers.cli import parse_list, run_command
-from helpers.config import Config, load_config
+from helpers.cli import add_config_arguments, parse_list, run_command, settings_from_args
+from helpers.config import Config, apply_overrides, compose_config
 from helpers.data.source import open_dataset
 from helpers.data.dataset import SkeletonDataset
 from helpers.errors import UserInputError
@@ -60,50 +62,40 @@ METRICS = ("test_accuracy", "test_macro_f1", "val_macro_f1", "train_seconds", "p
            "clips_per_s_b64", "ms_per_clip_b1")
 
 
-def model_configs(models: list[str], config_args: list[str], data: str | None = None, split: int | None = None,
-                  epochs: int | None = None, threads: int | None = None) -> dict[str, Config]:
-    """One Config per model: its own `MODEL=PATH` recipe, else the shared `PATH`, else the defaults.
-
-    Command-line `data`, `split`, `epochs` and `threads` override every recipe.
-    """
+def model_configs(models: list[str], dataset: str | None, recipe_args: list[str],
+                  settings: dict | None = None) -> dict[str, Config]:
+    """One Config per entry: the dataset file, then its own `ENTRY=RECIPE`, else the shared `RECIPE`,
+    then the `--set` settings, which override every recipe."""
     shared, own = None, {}
-    for entry in config_args:
+    for entry in recipe_args:
         match = re.fullmatch(r"([A-Za-z0-9_]+)=(.+)", entry)
         if match:
-            name, path = match.groups()
+            name, recipe = match.groups()
             if name not in models:
-                raise UserInputError(f"--config {entry}: model {name!r} is not in --models ({', '.join(models)})")
+                raise UserInputError(f"--recipe {entry}: entry {name!r} is not in --models ({', '.join(models)})")
             if name in own:
-                raise UserInputError(f"--config: two recipes for model {name!r}")
-            own[name] = path
+                raise UserInputError(f"--recipe: two recipes for entry {name!r}")
+            own[name] = recipe
         elif shared is not None:
-            raise UserInputError("--config: give one shared PATH; per-model recipes are MODEL=PATH")
+            raise UserInputError("--recipe: give one shared RECIPE; per-entry recipes are ENTRY=RECIPE")
         else:
             shared = entry
     configs = {}
     for name in models:
         if name not in MODELS and name not in own:
             raise UserInputError(f"--models: unknown model {name!r}; known models: {', '.join(MODELS)} "
-                                 f"(another name needs its own recipe, --config {name}=PATH, naming model.name)")
-        config = load_config(own.get(name, shared))
+                                 f"(another name needs its own recipe, --recipe {name}=RECIPE, naming model.name)")
+        config = compose_config(dataset, own.get(name, shared))
         if name in MODELS:
             config.model.name = name
         elif config.model.name not in MODELS:
-            raise UserInputError(f"--config {name}={own[name]}: model.name {config.model.name!r} is not a known "
+            raise UserInputError(f"--recipe {name}={own[name]}: model.name {config.model.name!r} is not a known "
                                  f"model ({', '.join(MODELS)})")
-        if data is not None:
-            config.data.path = data
-        if split is not None:
-            config.data.split = split
-        if epochs is not None:
-            config.train.epochs = epochs
-        if threads is not None:
-            config.train.num_threads = threads
-        configs[name] = config
+        configs[name] = apply_overrides(config, settings or {}, "--set")
     first = models[0]
     for name in models[1:]:
         if configs[name].data != configs[first].data:
-            raise UserInputError(f"--config: models {first!r} and {name!r} have different data settings "
+            raise UserInputError(f"--recipe: entries {first!r} and {name!r} have different data settings "
                                  f"({configs[first].data} vs {configs[name].data}); a benchmark compares "
                                  "models on the same data")
     return configs
@@ -122,7 +114,6 @@ def refit_config(config: Config, run_dir: Path) -> Config:
     """The same recipe trained on all of train<split>: no validation clips, so the last epoch is kept."""
     refit = copy.deepcopy(config)
     refit.data.val_fraction = 0.0
-    refit.out_dir = str(run_dir)
     return refit
 
 
@@ -347,7 +338,7 @@ def run_benchmark(configs: dict[str, Config], seeds: list[int], name: str, out_d
                  "num_clips": len(dataset.annotations), "num_classes": dataset.num_classes,
                  "layout": dataset.layout.name},
         "protocol": "", "environment": environment(),
-        "models": {model: {"config": {**config.to_dict(), "out_dir": None}, "runs": [], "summary": {}}
+        "models": {model: {"config": config.to_dict(), "runs": [], "summary": {}}
                    for model, config in configs.items()},
     }
     for fusion, members in fusions.items():
@@ -357,7 +348,6 @@ def run_benchmark(configs: dict[str, Config], seeds: list[int], name: str, out_d
             run_config = copy.deepcopy(config)
             run_config.train.seed = seed
             run_dir = out_dir / name / model / f"seed{seed}"
-            run_config.out_dir = str(run_dir)
             run = run_one(run_config, dataset, run_dir, timing_seconds, refit)
             entry = report["models"][model]
             entry["runs"].append(run)
@@ -396,24 +386,22 @@ def build_parser() -> argparse.ArgumentParser:
                     "the best-validation-macro-F1 checkpoint, evaluate it once on test. Writes "
                     "runs/benchmark/<name>.json and .md (a table with mean ± std) and one run folder per run.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example:\n  python -m helpers.tools.benchmark --data data/jhmdb_split1.pkl --split 1 "
-               "--models baseline,improved --seeds 0,1,2 --config configs/jhmdb_lstm.yaml --name jhmdb_lstm")
-    parser.add_argument("--data", help="dataset pickle (overrides data.path of every recipe)")
-    parser.add_argument("--split", type=int, help="split number N: train<N> / test<N> (overrides data.split)")
+        epilog="example:\n  python -m helpers.tools.benchmark --config jhmdb --models baseline,improved "
+               "--seeds 0,1,2 --recipe jhmdb_lstm --name jhmdb_lstm")
+    add_config_arguments(parser, recipe_help=False)
     parser.add_argument("--models", default="baseline,improved",
                         help=f"comma-separated entries: models of {', '.join(MODELS)}, or other names with their own "
-                             "--config NAME=PATH (default baseline,improved)")
+                             "--recipe NAME=RECIPE (default baseline,improved)")
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated training seeds (default 0,1,2)")
-    parser.add_argument("--config", action="append", default=[], metavar="[MODEL=]YAML",
-                        help="recipe: PATH for every model, MODEL=PATH for one model (repeatable)")
+    parser.add_argument("--recipe", action="append", default=[], metavar="[ENTRY=]RECIPE",
+                        help="recipe (name under configs/recipes/ or YAML path): RECIPE for every entry, "
+                             "ENTRY=RECIPE for one (repeatable)")
     parser.add_argument("--fuse", action="append", default=[], metavar="NAME=A+B",
                         help="late-fusion entry: average the scores of entries A, B, ... seed by seed (repeatable)")
     parser.add_argument("--refit", action="store_true",
                         help="after each validation run, train the recipe again on all of train<N> and test "
                              "that run's last checkpoint (the validation run only reports)")
     parser.add_argument("--name", help="report name (default <data file stem>_split<N>)")
-    parser.add_argument("--epochs", type=int, help="epochs for every model (overrides train.epochs)")
-    parser.add_argument("--threads", type=int, help="torch CPU threads (overrides train.num_threads)")
     parser.add_argument("--out", help="folder of reports and run folders (default runs/benchmark)")
     parser.add_argument("--timing-seconds", type=float, default=2.0,
                         help="seconds spent measuring throughput per run (default 2)")
@@ -425,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     models = parse_list(args.models, "models")
     seeds = parse_list(args.seeds, "seeds", int)
-    configs = model_configs(models, args.config, args.data, args.split, args.epochs, args.threads)
+    configs = model_configs(models, args.config, args.recipe, settings_from_args(args))
     fusions = parse_fusions(args.fuse, models)
     first = configs[models[0]].data
     name = args.name or f"{Path(first.path).stem if first.path else 'synthetic'}_split{first.split}"

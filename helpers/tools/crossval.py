@@ -1,7 +1,7 @@
 """Command: compare recipes on several validation carve-outs, never on test.
 
-    python -m helpers.tools.crossval --config configs/jhmdb_stgcn_joint.yaml --config configs/jhmdb_stgcn_bone.yaml \
-                               --carveouts 0,1,2,3,4 [--set train.epochs=40 ...] [--name NAME]
+    python -m helpers.tools.crossval --config jhmdb --recipe jhmdb_stgcn_joint --recipe jhmdb_stgcn_bone \
+                                     --carveouts 0,1,2,3,4 [--set train.epochs=40 ...] [--name NAME]
 
 On small data one validation carve-out is too small to tell recipes apart (87
 clips on JHMDB: one clip is 1.1 points).  This command trains the recipe(s) once
@@ -12,7 +12,7 @@ of best validation macro-F1, as the benchmark's best.pt).  'best' is scored
 without bias by two folds: each half of the validation clips is predicted by the
 epochs chosen on the other half (so with half the clips to choose on).  Scores
 come from the per-epoch validation probabilities that training saves.  Several
-`--config` are members of a late fusion: their probabilities are averaged, as
+`--recipe` are members of a late fusion: their probabilities are averaged, as
 `benchmark --fuse` does.  Every carve-out's validation clips are scored, so the
 mean covers about `val_fraction * len(train)` clips per carve-out.  The test
 split is never read.
@@ -28,11 +28,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from helpers.tools.benchmark import mean_std
-from helpers.cli import parse_list, run_command
-from helpers.config import Config, apply_overrides, load_config
+from helpers.cli import add_config_arguments, parse_list, run_command, settings_from_args
+from helpers.config import Config, compose_config, load_config
 from helpers.data.source import open_dataset
 from helpers.errors import UserInputError
 from helpers.io import atomic_write_json
@@ -40,22 +39,6 @@ from helpers.paths import runs_dir
 from helpers.training.loop import train
 from helpers.training.metrics import classification_metrics, macro_f1
 from helpers.training.run_folder import load_val_probabilities
-
-
-def parse_settings(entries: list[str]) -> dict:
-    """'section.field=value' entries (value read as YAML) -> {section: {field: value}}."""
-    settings: dict = {}
-    for entry in entries:
-        key, sep, text = entry.partition("=")
-        section, dot, name = key.partition(".")
-        if not sep or not dot or not section or not name:
-            raise UserInputError(f"--set {entry!r}: expected section.field=value, e.g. train.epochs=40")
-        try:
-            value = yaml.safe_load(text)
-        except yaml.YAMLError:
-            raise UserInputError(f"--set {entry!r}: the value is not valid YAML") from None
-        settings.setdefault(section, {})[name] = value
-    return settings
 
 
 def stratified_halves(labels: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -111,7 +94,6 @@ def training_settings(config: Config) -> dict:
     """The settings that decide what a run learns: all but the run folder and which checkpoint a
     benchmark would test (`train.test_checkpoint` changes no weight)."""
     settings = config.to_dict()
-    settings.pop("out_dir")
     settings["train"].pop("test_checkpoint")
     return settings
 
@@ -137,7 +119,6 @@ def cross_validate(configs: list[Config], carveouts: list[int], out_dir: Path, v
             run_config = copy.deepcopy(config)
             run_config.data.seed = carveout
             run_dir = out_dir / f"carveout{carveout}" / f"member{index}"
-            run_config.out_dir = str(run_dir)
             if reuse and finished_run(run_dir, run_config):
                 if verbose:
                     print(f"carve-out {carveout}, member {index}: reusing the finished run in {run_dir}", flush=True)
@@ -155,7 +136,7 @@ def cross_validate(configs: list[Config], carveouts: list[int], out_dir: Path, v
         mean, std = mean_std([result[which]["accuracy"] for result in results])
         summary[which] = {"mean": mean, "std": std}
     return {"carveouts": results, "summary": summary,
-            "members": [{**config.to_dict(), "out_dir": None} for config in configs]}
+            "members": [config.to_dict() for config in configs]}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -164,15 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Score a recipe (or a late fusion of several) on several validation carve-outs of the "
                     "training split, to choose between recipes without the test split.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example:\n  python -m helpers.tools.crossval --config configs/jhmdb_stgcn_joint.yaml "
-               "--config configs/jhmdb_stgcn_bone.yaml --carveouts 0,1,2,3,4 --set train.epochs=40")
-    parser.add_argument("--config", action="append", required=True,
-                        help="recipe YAML; repeat it for the members of a late fusion")
+        epilog="example:\n  python -m helpers.tools.crossval --config jhmdb --recipe jhmdb_stgcn_joint "
+               "--recipe jhmdb_stgcn_bone --carveouts 0,1,2,3,4 --set train.epochs=40")
+    add_config_arguments(parser, recipe_help=False)
+    parser.add_argument("--recipe", action="append", required=True,
+                        help="recipe (name under configs/recipes/ or YAML path); repeat it for the members of a "
+                             "late fusion")
     parser.add_argument("--carveouts", default="0,1,2,3,4", help="validation carve-out seeds (data.seed)")
-    parser.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
-                        help="override a field in every recipe, e.g. augment.rotate_degrees=20 (repeatable)")
-    parser.add_argument("--seed", type=int, help="training seed of every run (overrides train.seed)")
-    parser.add_argument("--threads", type=int, help="torch CPU threads (overrides train.num_threads)")
     parser.add_argument("--name", default="crossval", help="report name (default crossval)")
     parser.add_argument("--reuse", action="store_true",
                         help="score members whose run folder (<out>/<name>/carveoutK/memberI) already holds a "
@@ -184,25 +163,21 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     carveouts = parse_list(args.carveouts, "carveouts", int)
-    settings = parse_settings(args.set)
+    settings = settings_from_args(args)
     configs = []
-    for path in args.config:
-        config = apply_overrides(load_config(path), settings, "--set")
-        if args.seed is not None:
-            config.train.seed = args.seed
-        if args.threads is not None:
-            config.train.num_threads = args.threads
+    for recipe in args.recipe:
+        config = compose_config(args.config, recipe, settings)
         if config.data.val_fraction <= 0:
-            raise UserInputError(f"{path}: data.val_fraction is 0; carve-outs need validation clips")
+            raise UserInputError(f"{recipe}: data.val_fraction is 0; carve-outs need validation clips")
         configs.append(config)
-    for path, config in zip(args.config[1:], configs[1:]):
+    for recipe, config in zip(args.recipe[1:], configs[1:]):
         if config.data != configs[0].data:
-            raise UserInputError(f"{path}: data settings differ from {args.config[0]}'s; fused members need the "
+            raise UserInputError(f"{recipe}: data settings differ from {args.recipe[0]}'s; fused members need the "
                                  "same data")
     out_dir = Path(args.out) if args.out else runs_dir() / "crossval"
     report = cross_validate(configs, carveouts, out_dir / args.name, reuse=args.reuse)
     report.update(command="python -m helpers.tools.crossval " + " ".join(argv if argv is not None else sys.argv[1:]),
-                  config_files=args.config, settings=settings)
+                  dataset_file=args.config, recipes=args.recipe, settings=settings)
     path = atomic_write_json(out_dir / f"{args.name}.json", report)
     last, best = report["summary"]["last"], report["summary"]["best"]
     spread = f" ± {last['std']:.4f}" if last["std"] is not None else ""

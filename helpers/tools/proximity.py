@@ -1,6 +1,6 @@
 """Command: how close are validation and test clips to the training clips?  A check of the carve-out.
 
-    python -m helpers.tools.proximity --config configs/jhmdb_stgcn_joint.yaml [--carveouts 0,1,2,3,4]
+    python -m helpers.tools.proximity --config jhmdb [--carveouts 0,1,2,3,4]
                                 [--val-groups name|body_shape]
 
 A validation carve-out stands in for the test split only if its clips are as new
@@ -22,8 +22,7 @@ import sys
 
 import numpy as np
 
-from helpers.cli import parse_list, run_command
-from helpers.config import load_config
+from helpers.cli import add_config_arguments, config_from_args, parse_list, run_command
 from helpers.data.source import open_dataset
 from helpers.data.dataset import SkeletonDataset
 from helpers.data.splits import Splits, config_splits
@@ -44,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Median distance (body shape, no labels) from validation and test clips to their nearest "
                     "training clip, per validation carve-out: smaller validation distances mean the carve-out "
                     "splits clips of one video and validation overrates test.")
-    parser.add_argument("--config", required=True, help="recipe YAML naming the data and the carve-out")
+    add_config_arguments(parser)
     parser.add_argument("--carveouts", default="0,1,2,3,4", help="validation carve-out seeds (data.seed)")
     parser.add_argument("--val-groups", choices=["name", "body_shape"],
                         help="how carve-outs are grouped (overrides data.val_groups)")
@@ -53,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    config = load_config(args.config)
+    config = config_from_args(args)
     if args.val_groups:
         config.data.val_groups = args.val_groups
     dataset = open_dataset(config.data, verbose=False)

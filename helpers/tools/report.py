@@ -386,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m helpers.tools.report",
         description="Run the notebooks 01-05 in order on fresh kernels and write an offline HTML report "
                     "(runs/report/index.html; runs/report_smoke with CI set). SKELETON_ACTIONS_CONFIG picks "
-                    "the config (default configs/default.yaml).")
+                    "the config (default configs/synthetic.yaml).")
     parser.add_argument("notebooks", nargs="*", help="notebooks to run, in order (default: notebooks/01..05)")
     parser.add_argument("--out", help="report folder (default: runs/report, or runs/report_smoke when CI is set)")
     parser.add_argument("--no-execute", action="store_true",

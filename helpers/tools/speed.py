@@ -1,7 +1,7 @@
 """Speed and memory benchmark of the full-size data path and of every model.
 
     python -m helpers.tools.speed [--clips 13320] [--out runs/speed] [--quick] [--dataset PATH] [--work DIR]
-                            [--models baseline,improved] [--threads N] [--config configs/default.yaml]
+                            [--models baseline,improved] [--threads N] [--config DATASET]
 
 Without --dataset, a UCF101-sized synthetic pickle (helpers.data.synthetic) is
 generated once into --work and reused.  Each measurement runs in a fresh Python
@@ -31,7 +31,7 @@ memory map), with `resource.getrusage(RUSAGE_SELF).ru_maxrss` recorded beside it
 The source file has just been written or read, so both the unpickle and the
 cache opens run from the page cache: the comparison is of CPU work, not of disk.
 Results go to `<out>/speed.json` (atomically) and a markdown table to stdout.
-Model settings come from configs/default.yaml.
+Model and preprocessing settings are the dataclass defaults (helpers/config.py), or those of `--config`.
 """
 from __future__ import annotations
 
@@ -50,7 +50,6 @@ from pathlib import Path
 from helpers.io import atomic_write_json
 from helpers.paths import PROJECT_ROOT, data_dir, runs_dir
 
-DEFAULT_CONFIG = PROJECT_ROOT / "configs" / "default.yaml"
 LSTMS = ("baseline", "improved")
 QUICK_CLIPS = 505  # 5 per class: every UCF101 class is present, classes 0-4 have ~26 clips
 
@@ -141,9 +140,9 @@ def measure_warm_load(params: dict) -> dict:
 
 
 def _subset_config(params: dict, name: str, cache: bool = True):
-    from helpers.config import load_config
+    from helpers.config import compose_config
 
-    config = load_config(params["config"])
+    config = compose_config(params["config"])
     config.data.path, config.data.classes, config.data.cache = params["dataset"], params["classes"], cache
     config.model.name, config.train.epochs = name, 1
     config.train.num_threads = params.get("threads", 0) or config.train.num_threads
@@ -344,14 +343,14 @@ def step(text: str) -> None:
 
 
 def run_benchmark(dataset: Path, quick: bool = False, models: list[str] | None = None,
-                  config: Path = DEFAULT_CONFIG, threads: int = 0, run=run_isolated) -> dict:
+                  config: Path | None = None, threads: int = 0, run=run_isolated) -> dict:
     """Run every measurement on pickle `dataset`; returns the results (see module docstring).
 
     `run(name, params)` executes one measurement: in a fresh process by default;
     tests may pass an in-process runner (whose memory numbers are then not per step).
     """
     load_before = os.getloadavg()
-    base = {"dataset": str(dataset), "config": str(config), "threads": threads}
+    base = {"dataset": str(dataset), "config": str(config) if config else None, "threads": threads}
 
     repeats = 1 if quick else 3
     unpickles, warms, build = [], [], None
@@ -374,7 +373,7 @@ def run_benchmark(dataset: Path, quick: bool = False, models: list[str] | None =
     speed = run("models", {**subset_params, "models": models, "budget": _budget(quick)})
     result = {
         "quick": quick,
-        "config": str(config),
+        "config": str(config) if config else None,
         "dataset": {"path": str(dataset), "size_mb": Path(dataset).stat().st_size / 2**20,
                     "clips": unpickle["clips"], "classes": unpickle["classes"], "subset_classes": classes,
                     "subset_clips": subset["clips"], "subset_train_clips": speed["train_clips"]},
@@ -490,7 +489,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="benchmark this pickle (e.g. data/ucf101_2d.pkl) instead of the synthetic one")
     parser.add_argument("--work", type=Path, default=None, help="where the synthetic pickle goes (default data/speed)")
     parser.add_argument("--models", default=None, help="comma-separated models (default: all of MODELS)")
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="model and preprocessing settings")
+    parser.add_argument("--config", type=Path, default=None,
+                        help="dataset file whose preprocessing settings apply (default: the dataclass defaults)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (default 0: torch's choice)")
     parser.add_argument("--measure", choices=sorted(MEASURES), help=argparse.SUPPRESS)
     parser.add_argument("--params", help=argparse.SUPPRESS)

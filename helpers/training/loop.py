@@ -65,7 +65,7 @@ def lr_factor(step: int, total_steps: int, warmup_steps: int, schedule: str) -> 
     raise UserInputError(f"train.schedule: unknown schedule {schedule!r}; use constant or cosine")
 
 
-def train(config: Config, dataset: SkeletonDataset | None = None, out_dir: str | Path | None = None,
+def train(config: Config, dataset: SkeletonDataset | None = None, run_dir: str | Path | None = None,
           verbose: bool = True) -> list[dict]:
     """Train `config.model` on train<split> minus validation; returns one dict per epoch.
 
@@ -79,7 +79,7 @@ def train(config: Config, dataset: SkeletonDataset | None = None, out_dir: str |
     if config.train.num_threads:
         torch.set_num_threads(config.train.num_threads)
     dataset = dataset if dataset is not None else open_dataset(config.data, verbose)
-    out_dir = Path(out_dir or config.out_dir or runs_dir() / config.model.name)
+    out_dir = Path(run_dir) if run_dir is not None else runs_dir() / config.model.name
     out_dir.mkdir(parents=True, exist_ok=True)
     splits = config_splits(dataset, config.data)
     atomic_write_json(out_dir / "splits.json", splits.as_dict())

@@ -103,8 +103,8 @@ def test_benchmark_trains_named_recipes_and_fuses_them_per_seed(tmp_path, monkey
 
     monkeypatch.setattr(benchmark, "evaluate", counting_evaluate)
     argv = ["--data", str(path), "--models", "joints,bones", "--seeds", "0,1", "--fuse", "js=joints+bones",
-            "--config", f"joints={recipes['joints']}", "--config", f"bones={recipes['bones']}", "--name", "f",
-            "--out", str(tmp_path / "bench"), "--timing-seconds", "0.05", "--threads", "1"]
+            "--recipe", f"joints={recipes['joints']}", "--recipe", f"bones={recipes['bones']}", "--name", "f",
+            "--out", str(tmp_path / "bench"), "--timing-seconds", "0.05", "--set", "train.num_threads=1"]
     assert run_command(benchmark.main, argv) == 0
     report = json.loads((tmp_path / "bench" / "f.json").read_text())
     assert report["models"]["joints"]["config"]["model"]["name"] == "stgcn"
@@ -128,7 +128,7 @@ def test_fusion_entries_are_checked():
     with pytest.raises(UserInputError, match="already taken"):
         benchmark.parse_fusions(["joints=joints+bones"], ["joints", "bones"])
     with pytest.raises(UserInputError, match="own recipe"):
-        benchmark.model_configs(["joints"], [])
+        benchmark.model_configs(["joints"], None, [])
     assert benchmark.parse_fusions(["js=joints+bones"], ["joints", "bones"]) == {"js": ["joints", "bones"]}
 
 
@@ -149,9 +149,9 @@ def test_refit_tests_only_the_model_retrained_on_all_of_train(tmp_path, monkeypa
 
     monkeypatch.setattr(benchmark, "evaluate", recording_evaluate)
     out = tmp_path / "bench"
-    argv = ["--data", str(path), "--models", "a,b", "--seeds", "0", "--config", f"a={recipe}", "--config",
+    argv = ["--data", str(path), "--models", "a,b", "--seeds", "0", "--recipe", f"a={recipe}", "--recipe",
             f"b={recipe}", "--fuse", "ab=a+b", "--refit", "--name", "r", "--out", str(out),
-            "--timing-seconds", "0.05", "--threads", "1"]
+            "--timing-seconds", "0.05", "--set", "train.num_threads=1"]
     assert run_command(benchmark.main, argv) == 0
     refit_a, refit_b = out / "r" / "a" / "seed0" / "refit", out / "r" / "b" / "seed0" / "refit"
     assert tested == [[str(refit_a / "best.pt")], [str(refit_b / "best.pt")],

@@ -40,9 +40,9 @@ def test_benchmark_writes_report_and_tests_once_per_run(tiny, tmp_path, monkeypa
 
     monkeypatch.setattr(benchmark, "evaluate", counting_evaluate)
     out = tmp_path / "bench"
-    argv = ["--data", str(path), "--split", "1", "--models", "baseline,improved", "--seeds", "0,1",
-            "--config", str(recipe), "--config", f"improved={wide}", "--epochs", "1", "--name", "tiny",
-            "--out", str(out), "--timing-seconds", "0.05", "--threads", "1"]
+    argv = ["--data", str(path), "--set", "data.split=1", "--models", "baseline,improved", "--seeds", "0,1",
+            "--recipe", str(recipe), "--recipe", f"improved={wide}", "--set", "train.epochs=1", "--name", "tiny",
+            "--out", str(out), "--timing-seconds", "0.05", "--set", "train.num_threads=1"]
     assert run_command(benchmark.main, argv) == 0
     assert "wrote" in capsys.readouterr().out
 
@@ -87,14 +87,16 @@ def test_recipes_must_share_data_and_name_known_models(tiny, tmp_path):
     other = tmp_path / "other.yaml"
     other.write_text("data: {val_fraction: 0.3}\n")
     with pytest.raises(UserInputError, match="different data settings"):
-        benchmark.model_configs(["baseline", "improved"], [str(recipe), f"improved={other}"], str(path))
+        benchmark.model_configs(["baseline", "improved"], None, [str(recipe), f"improved={other}"],
+                                {"data": {"path": str(path)}})
     with pytest.raises(UserInputError, match="'stgcn2' is not in --models"):
-        benchmark.model_configs(["baseline"], [f"stgcn2={recipe}"])
+        benchmark.model_configs(["baseline"], None, [f"stgcn2={recipe}"])
     with pytest.raises(UserInputError, match="unknown model 'nope'"):
-        benchmark.model_configs(["nope"], [])
+        benchmark.model_configs(["nope"], None, [])
     with pytest.raises(UserInputError, match="--seeds: expected a comma-separated list"):
         parse_list("0,x", "seeds", int)
-    configs = benchmark.model_configs(["baseline", "improved"], [str(recipe)], str(path), split=1, epochs=2)
+    configs = benchmark.model_configs(["baseline", "improved"], None, [str(recipe)],
+                                      {"data": {"path": str(path), "split": 1}, "train": {"epochs": 2}})
     assert configs["improved"].model.name == "improved" and configs["baseline"].train.epochs == 2
 
 

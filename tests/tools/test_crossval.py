@@ -4,6 +4,7 @@ import json
 import numpy as np
 import pytest
 
+from helpers.config import parse_set
 from helpers.tools import crossval
 from helpers.cli import run_command
 from helpers.training.checkpoint import load_checkpoint
@@ -22,7 +23,7 @@ def test_each_carveout_trains_every_member_and_scores_only_validation(tmp_path):
     for stream in ("joint", "bone"):
         recipes.append(tmp_path / f"{stream}.yaml")
         recipes[-1].write_text(RECIPE.format(stream=stream, path=path))
-    argv = ["--config", str(recipes[0]), "--config", str(recipes[1]), "--carveouts", "0,3",
+    argv = ["--recipe", str(recipes[0]), "--recipe", str(recipes[1]), "--carveouts", "0,3",
             "--set", "train.epochs=2", "--name", "cv", "--out", str(tmp_path / "out")]
     assert run_command(crossval.main, argv) == 0
     report = json.loads((tmp_path / "out" / "cv.json").read_text())
@@ -63,18 +64,11 @@ def test_best_epoch_rule_chooses_on_the_other_half():
     assert chosen == [[2, 2]] and fused == pytest.approx((epochs[1] + epochs[0]) / 2)
 
 
-def test_settings_are_parsed_and_checked():
-    assert crossval.parse_settings(["train.epochs=40", "augment.rotate_degrees=20.5", "model.streams=[joint]"]) \
-        == {"train": {"epochs": 40}, "augment": {"rotate_degrees": 20.5}, "model": {"streams": ["joint"]}}
-    with pytest.raises(UserInputError, match="section.field=value"):
-        crossval.parse_settings(["epochs=40"])
-
-
 def test_reuse_scores_finished_runs_of_the_same_settings_and_retrains_changed_ones(tmp_path):
     path = save_dataset(make_tiny_dataset(groups=8), tmp_path / "tiny.pkl")
     recipe = tmp_path / "joint.yaml"
     recipe.write_text(RECIPE.format(stream="joint", path=path))
-    base = ["--config", str(recipe), "--carveouts", "1", "--name", "cv", "--out", str(tmp_path / "out")]
+    base = ["--recipe", str(recipe), "--carveouts", "1", "--name", "cv", "--out", str(tmp_path / "out")]
     assert run_command(crossval.main, base) == 0
     probabilities = tmp_path / "out" / "cv" / "carveout1" / "member0" / "val_probabilities.npz"
     first = probabilities.stat().st_mtime_ns
