@@ -12,6 +12,7 @@ never overwrites real results in runs/series/.
 """
 from __future__ import annotations
 
+import csv
 import json
 import os
 from dataclasses import dataclass, field
@@ -19,16 +20,17 @@ from pathlib import Path
 
 import yaml
 
-from helpers.training.checkpoint import LoadedCheckpoint, load_checkpoint
 from helpers.config import Config, compose_config
-from helpers.data.source import open_dataset
 from helpers.data.dataset import SkeletonDataset
+from helpers.data.source import open_dataset
+from helpers.data.splits import Splits, config_splits
 from helpers.errors import UserInputError
 from helpers.io import atomic_write_json
 from helpers.models.registry import build_model, count_parameters, model_kwargs
-from helpers.transforms.clips import stream_channels
 from helpers.paths import DEFAULT_DATASET_CONFIG, PROJECT_ROOT, resolve_data_path, runs_dir
-from helpers.data.splits import Splits, config_splits
+from helpers.training.checkpoint import LoadedCheckpoint, load_checkpoint
+from helpers.training.loop import train
+from helpers.transforms.clips import stream_channels
 
 CONFIG_ENV = "SKELETON_ACTIONS_CONFIG"
 
@@ -191,15 +193,11 @@ class SeriesSettings:
 
     def train(self, run: str, dataset: SkeletonDataset | None = None, verbose: bool = True) -> list[dict]:
         """Train series model `run` into its run folder; returns the history (one row per epoch)."""
-        from helpers.training.loop import train
-
         return train(self.config(run), dataset if dataset is not None else self.load_dataset(), self.run_dir(run),
                      verbose)
 
     def history(self, run: str) -> list[dict]:
         """The history a finished run wrote (history.csv), as train() returned it."""
-        import csv
-
         path = self.run_dir(run) / "history.csv"
         if not path.is_file():
             raise UserInputError(f"{path}: not found; train {run!r} first (notebook 03 or 04)")

@@ -58,9 +58,10 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from helpers.cli import run_command
 from helpers.data.dataset import SkeletonDataset, load_dataset, select_classes
-from helpers.errors import UserInputError
 from helpers.data.layouts import get_layout
+from helpers.errors import UserInputError
 from helpers.paths import cache_dir
 
 FORMAT_VERSION = 3
@@ -594,6 +595,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from helpers.cli import run_command
-
     sys.exit(run_command(main))

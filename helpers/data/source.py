@@ -4,8 +4,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from helpers.data.cache import open_cached_dataset
 from helpers.config import DataConfig
+from helpers.data import synthetic
+from helpers.data.cache import open_cached_dataset
 from helpers.data.dataset import SkeletonDataset, load_dataset, select_classes
 from helpers.errors import UserInputError
 from helpers.paths import resolve_data_path, synthetic_dataset_path
@@ -23,8 +24,6 @@ def default_dataset_path(verbose: bool = True) -> Path:
     The file name carries a hash of the generator's source, so a changed generator
     never leaves a stale file in use.
     """
-    from helpers.data import synthetic
-
     base = synthetic_dataset_path()
     digest = hashlib.sha256(Path(synthetic.__file__).read_bytes()).hexdigest()[:10]
     path = base.with_name(f"{base.stem}-{digest}.pkl")

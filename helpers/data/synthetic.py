@@ -40,10 +40,11 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from helpers.data.class_names import UCF101_CLASS_NAMES
-from helpers.io import atomic_write
 from helpers.data.layouts import COCO17
+from helpers.io import atomic_write
 
 IMG_SHAPE = (256, 340)  # (height, width) of the UCF101 / HMDB51 skeleton pickles
 TAU = 2 * np.pi
@@ -710,8 +711,6 @@ def generate_fullsize_dataset(seed: int = 0, num_clips: int = 13320, progress: b
     Meant for scale tests and benchmarks: the motions are the default dataset's
     primitives mixed per class, not a faithful rendering of each class.
     """
-    from tqdm.auto import tqdm
-
     names = UCF101_CLASS_NAMES
     layout_rng = np.random.default_rng([seed, _LAYOUT])
     weights = layout_rng.uniform(0.75, 1.25, len(names))

@@ -11,13 +11,16 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import torch
 
-from helpers.training.checkpoint import LoadedCheckpoint
-from helpers.transforms.clips import stream_channels
 from helpers.data.dataset import SkeletonDataset
 from helpers.evaluation.scoring import evaluate
+from helpers.evaluation.timing import environment, inference_latency_ms
 from helpers.io import atomic_write_json
 from helpers.models.registry import count_parameters
+from helpers.training.checkpoint import LoadedCheckpoint
+from helpers.transforms.clips import stream_channels
+from helpers.transforms.preprocess import rank_persons
 from helpers.viz.plotting import clip_limits, draw_skeleton, plot_confusion_matrix
 
 
@@ -45,10 +48,6 @@ def latencies_ms(checkpoints: dict[str, LoadedCheckpoint], repeats: int = 50, ro
     as is): one by default, since a single clip's small matrices gain nothing from
     more, and one thread is far less disturbed by other processes on a busy machine.
     """
-    import torch
-
-    from helpers.evaluation.timing import inference_latency_ms
-
     per_round = max(1, repeats // rounds)
     times: dict[str, list[float]] = {name: [] for name in checkpoints}
     previous = torch.get_num_threads()
@@ -66,8 +65,6 @@ def latencies_ms(checkpoints: dict[str, LoadedCheckpoint], repeats: int = 50, ro
 
 def timing_note(repeats: int, rounds: int = 5, threads: int | None = 1) -> str:
     """How and where `latencies_ms` measured: repeats, threads, CPUs and the load average at the time."""
-    from helpers.evaluation.timing import environment
-
     env = environment()
     load = env.get("load_average_1_5_15min")
     where = f"CPU, {threads or env['torch_threads']} torch thread(s) on {env['cpu_count']} cores"
@@ -166,8 +163,6 @@ def misclassified(results: dict[str, dict], model: str, limit: int = 3) -> pd.Da
 
 def plot_misclassified(dataset: SkeletonDataset, wrong: pd.DataFrame, model: str, person_strategy: str = "max_score"):
     """Each misclassified clip's main person at start, middle and end; the title says true vs predicted."""
-    from helpers.transforms.preprocess import rank_persons
-
     if wrong.empty:
         figure, axis = plt.subplots(figsize=(6, 1))
         axis.axis("off")

@@ -25,10 +25,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
+from tqdm.auto import tqdm
 
 from helpers.cli import run_command
 from helpers.errors import UserInputError
+from helpers.evaluation.comparison import load_comparison
 from helpers.io import atomic_write_text
+from helpers.notebook import SeriesSettings
 from helpers.paths import PROJECT_ROOT, runs_dir
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
@@ -108,9 +111,9 @@ def execute_notebook(path: str | Path, timeout: int = 1800, progress: bool = Tru
     Raises NotebookFailed naming the failing cell; the partly executed notebook
     (with the traceback) is attached as `error.nb`.
     """
+    # nbclient starts Jupyter machinery: imported only when notebooks are executed (not for --no-execute)
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError
-    from tqdm.auto import tqdm
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
@@ -184,7 +187,7 @@ h1:hover .anchor-link, h2:hover .anchor-link, h3:hover .anchor-link { visibility
 
 
 def _page(title: str, body: str, nav: str) -> str:
-    from pygments.formatters import HtmlFormatter
+    from pygments.formatters import HtmlFormatter  # with nbconvert: only when pages are written
 
     css = _CSS + HtmlFormatter(style="default").get_style_defs(".highlight")
     return (f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -205,7 +208,7 @@ def _nav(pages: list[str], current: str | None) -> str:
 
 def notebook_html(nb: nbformat.NotebookNode) -> str:
     """The notebook's cells as an HTML fragment (nbconvert `basic` template, images inline)."""
-    from nbconvert import HTMLExporter
+    from nbconvert import HTMLExporter  # about a second to import: only when pages are written
 
     exporter = HTMLExporter(template_name="basic", embed_images=True)
     body, _ = exporter.from_notebook_node(nb)
@@ -327,8 +330,6 @@ def build_report(notebooks: list[str | Path] | None = None, out_dir: str | Path 
     A failing notebook stops the run: its page (with the traceback) and the
     index are still written, then NotebookFailed is raised.
     """
-    from helpers.notebook import SeriesSettings
-
     smoke = "CI" in os.environ
     paths = [Path(p) for p in notebooks] if notebooks else [NOTEBOOK_DIR / name for name in NOTEBOOKS]
     for path in paths:
@@ -369,8 +370,6 @@ def build_report(notebooks: list[str | Path] | None = None, out_dir: str | Path 
     comparison_path = SeriesSettings.from_env(smoke).comparison_path
     comparison = None
     if comparison_path.is_file():
-        from helpers.evaluation.comparison import load_comparison
-
         comparison = load_comparison(comparison_path)
     index = out_dir / "index.html"
     _write_page(index, index_html(runs, comparison, smoke, pages))

@@ -5,10 +5,12 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from helpers.config import AugmentConfig
+from helpers.config import AugmentConfig, PreprocessConfig
 from helpers.data.layouts import Layout
-from helpers.config import PreprocessConfig
+from helpers.transforms import augment as aug
+from helpers.transforms.augment import flip
 from helpers.transforms.preprocess import preprocess_clip
+from helpers.transforms.streams import stack_streams
 
 
 def stream_channels(streams: list[str]) -> int:
@@ -20,8 +22,6 @@ def _apply_streams(skeleton: np.ndarray, layout: Layout, streams: list[str]) -> 
     """(M, T, V, 2) -> (M, T, V, 2 * len(streams))."""
     if list(streams) == ["joint"]:
         return skeleton
-    from helpers.transforms.streams import stack_streams
-
     return stack_streams(skeleton, layout, streams)
 
 
@@ -31,8 +31,6 @@ def _augment(skeleton: np.ndarray, layout: Layout, augment: AugmentConfig, rng: 
     Rotation, scale and flip are linear maps about the origin (the body centre), so
     missing joints, stored as 0, stay 0.
     """
-    from helpers.transforms import augment as aug
-
     if augment.rotate_degrees > 0:
         skeleton = aug.random_rotate(skeleton, rng, augment.rotate_degrees)
     if augment.scale > 0:
@@ -57,8 +55,6 @@ def clip_to_input(clip: dict, layout: Layout, preprocess: PreprocessConfig, stre
     sample_rng = rng if (not augmenting or augment.random_sampling) else None
     skeleton, _ = preprocess_clip(clip, layout, preprocess, sample_rng, view, num_views)   # (M, T, V, 2)
     if mirror:
-        from helpers.transforms.augment import flip
-
         skeleton = flip(skeleton, layout)
     if augmenting:
         skeleton = _augment(skeleton, layout, augment, rng)

@@ -8,6 +8,7 @@ arithmetic, so they work on numpy arrays and on torch tensors alike;
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from helpers.data.layouts import Layout
 
@@ -59,7 +60,5 @@ def stack_streams(x, layout: Layout, names=("joint",)):
         raise ValueError(f"unknown streams {unknown}; known: {', '.join(STREAMS)}")
     parts = [STREAMS[name](x, layout) for name in names]
     if hasattr(x, "new_zeros"):  # torch tensor
-        import torch
-
         return torch.cat(parts, dim=-1)
     return np.concatenate(parts, axis=-1)

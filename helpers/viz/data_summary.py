@@ -1,18 +1,17 @@
 """Tables and picks for looking at a dataset: class counts per split, clip statistics, example clips."""
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 
 from helpers.data.dataset import SkeletonDataset
+from helpers.data.source import is_default_dataset
 from helpers.data.splits import Splits, group_of, groups_shared  # noqa: F401  (notebook 01 uses it from here)
+from helpers.transforms.preprocess import rank_persons
 
 
 def describe_source(dataset: SkeletonDataset) -> str:
     """A plain sentence on where the clips come from (real file or the built-in synthetic set)."""
-    from helpers.data.source import is_default_dataset
-
     if is_default_dataset(dataset.source):
         return ("SYNTHETIC data: the built-in default dataset (stick figures animated by helpers.data.synthetic, "
                 "not real video), because no dataset file is configured.")
@@ -56,8 +55,6 @@ def clip_statistics(dataset: SkeletonDataset) -> pd.DataFrame:
 
 def main_person(clip: dict, strategy: str = "max_score") -> int:
     """The person slot used as the main actor (see helpers.transforms.preprocess.rank_persons)."""
-    from helpers.transforms.preprocess import rank_persons
-
     return int(rank_persons(clip["keypoint_score"], strategy)[0])
 
 

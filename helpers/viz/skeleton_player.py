@@ -52,6 +52,7 @@ def player(keypoint: np.ndarray, layout: Layout, scores: np.ndarray | None = Non
 
     keypoint: (T, V, 2), scores: (T, V) or None.  Returns an ipywidgets VBox.
     """
+    # widgets need a running kernel; the HTML animation and the report never import them
     import ipywidgets as widgets
     from IPython.display import display
 
