@@ -1,4 +1,4 @@
-"""Shared command-line plumbing: user errors become one line on stderr and a non-zero exit."""
+"""Shared command-line plumbing: user errors become one line on stderr and a non-zero exit; shared options."""
 from __future__ import annotations
 
 import argparse
@@ -50,10 +50,12 @@ def add_config_arguments(parser: argparse.ArgumentParser, recipe_help: str | Non
 
 
 def settings_from_args(args: argparse.Namespace) -> dict:
-    """The `--set` and `--data` overrides of `args` as {section: {field: value}}."""
+    """The `--set`, `--data` and `--device` overrides of `args` as {section: {field: value}}."""
     settings = parse_set(args.set)
     if args.data:
         settings.setdefault("data", {})["path"] = args.data
+    if getattr(args, "device", None):
+        settings.setdefault("train", {})["device"] = args.device
     return settings
 
 
@@ -61,3 +63,28 @@ def config_from_args(args: argparse.Namespace, recipe=None) -> Config:
     """The run settings of a command: dataset file, then recipe (`recipe` or args.recipe), then overrides."""
     recipe = recipe if recipe is not None else getattr(args, "recipe", None)
     return compose_config(args.config, recipe, settings_from_args(args))
+
+
+def device_name(text: str) -> str:
+    """argparse type of --device: auto, cpu, cuda or cuda:N (whether it exists is checked when it is used)."""
+    from helpers.training.device import DEVICE_PATTERN
+
+    if not DEVICE_PATTERN.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a device; use auto, cpu, cuda or cuda:N")
+    return text
+
+
+def add_device_argument(parser: argparse.ArgumentParser, default: str = "the config's train.device, auto") -> None:
+    """The --device option of every command that runs a model (args.device: None when not given)."""
+    parser.add_argument("--device", type=device_name, metavar="auto|cpu|cuda[:N]",
+                        help=f"where the model runs: auto = CUDA when available, else CPU (default: {default}); "
+                             "under torchrun, cuda is each process's own GPU")
+
+
+def refuse_torchrun(command: str) -> None:
+    """Stop a command that runs single-process when torchrun started it (it would run once per process)."""
+    from helpers.training.distributed import launched_by_torchrun
+
+    if launched_by_torchrun():
+        raise UserInputError(f"{command} runs in one process; under torchrun only helpers.train runs "
+                             "distributed (see docs/scaling.md)")

@@ -59,7 +59,7 @@ class ModelConfig:
 @dataclass
 class TrainConfig:
     epochs: int = 30
-    batch_size: int = 32
+    batch_size: int = 32             # per process: under torchrun the global batch is N times this
     optimizer: str = "adam"          # 'adam', 'adamw' or 'sgd' (momentum 0.9, nesterov)
     lr: float = 1e-3
     weight_decay: float = 0.0
@@ -68,7 +68,9 @@ class TrainConfig:
     label_smoothing: float = 0.0
     grad_clip: float = 5.0           # max gradient norm, 0 = off
     seed: int = 0                    # weight init, shuffling, augmentation
-    device: str = "auto"             # 'auto' = CUDA when available, else CPU
+    device: str = "auto"             # 'auto' = CUDA when available, else CPU; 'cpu', 'cuda', 'cuda:N'
+    amp: bool = True                 # mixed precision on CUDA (bf16 where supported, else fp16 + grad scaler); CPU: off
+    num_workers: int = -1            # DataLoader worker processes; -1 = by device (CUDA: up to 4, CPU: 0)
     num_threads: int = 0             # torch CPU threads, 0 = torch's default
     test_checkpoint: str = "best"    # what the benchmark tests: 'best' (best val macro-F1) or 'last' epoch
 

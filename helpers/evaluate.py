@@ -1,6 +1,7 @@
 """Command: evaluate a checkpoint on the test (or validation) split.
 
     python -m helpers.evaluate [--config DATASET] --ckpt runs/baseline/best.pt [--split test|val]
+                               [--device auto|cpu|cuda[:N]]
     python -m helpers.evaluate --ckpt runs/joint/best.pt --ckpt runs/bone/best.pt [--weights 1,1] --out runs/fused
 
 Several `--ckpt` fuse late: their class probabilities are averaged (weighted by
@@ -13,7 +14,7 @@ import sys
 from pathlib import Path
 
 from helpers.training.checkpoint import load_checkpoint
-from helpers.cli import add_config_arguments, config_from_args, parse_list, run_command
+from helpers.cli import add_config_arguments, add_device_argument, config_from_args, parse_list, run_command
 from helpers.data.source import open_dataset
 from helpers.errors import UserInputError
 from helpers.evaluation.scoring import evaluate
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--split", default="test", choices=["test", "val"], help="which clips (default: test)")
     parser.add_argument("--out", help="folder for metrics and figure (default: the checkpoint's folder; "
                                       "required when fusing)")
+    add_device_argument(parser, default="auto")
     return parser
 
 
@@ -44,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     data_config = config_from_args(args).data if (args.config or args.set or args.data) else own.data
     dataset = open_dataset(data_config)
     metrics = evaluate(checkpoints, dataset, args.split, out_dir=args.out or Path(args.ckpt[0]).parent,
-                       weights=weights)
+                       weights=weights, device=args.device or "auto")
     print(f"accuracy: {metrics['accuracy']:.4f}")
     print(f"macro-F1: {metrics['macro_f1']:.4f}")
     return 0

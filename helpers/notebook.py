@@ -30,6 +30,7 @@ from helpers.models.registry import build_model, count_parameters, model_kwargs
 from helpers.paths import DEFAULT_DATASET_CONFIG, PROJECT_ROOT, resolve_data_path, runs_dir
 from helpers.training.checkpoint import LoadedCheckpoint, load_checkpoint
 from helpers.training.loop import train
+from helpers.training.run_folder import require_finished
 from helpers.transforms.clips import stream_channels
 
 CONFIG_ENV = "SKELETON_ACTIONS_CONFIG"
@@ -201,6 +202,7 @@ class SeriesSettings:
         path = self.run_dir(run) / "history.csv"
         if not path.is_file():
             raise UserInputError(f"{path}: not found; train {run!r} first (notebook 03 or 04)")
+        require_finished(self.run_dir(run))
         with path.open() as file:
             return [{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items()} for row in csv.DictReader(file)]
 
@@ -208,6 +210,7 @@ class SeriesSettings:
         path = self.checkpoint_path(run)
         if not path.is_file():
             raise UserInputError(f"{path}: not found; train {run!r} first (notebook 03 or 04)")
+        require_finished(self.run_dir(run))
         return load_checkpoint(path)
 
     def load_checkpoints(self) -> dict[str, LoadedCheckpoint]:

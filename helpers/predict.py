@@ -1,6 +1,7 @@
 """Command: top-k classes for one clip.
 
     python -m helpers.predict --ckpt runs/improved/best.pt --input FILE [--clip FRAME_DIR] [--top-k 3]
+                              [--device auto|cpu|cuda[:N]]
 
 FILE is a pickle holding one annotation dict, a list of them, or a whole dataset
 (then --clip picks the clip).  Pickles are read with the restricted unpickler.
@@ -13,7 +14,7 @@ import sys
 import numpy as np
 
 from helpers.training.checkpoint import LoadedCheckpoint, load_checkpoint
-from helpers.cli import run_command
+from helpers.cli import add_device_argument, run_command
 from helpers.data.dataset import validate_clip, validate_dataset
 from helpers.errors import UserInputError
 from helpers.evaluation.scoring import clip_probabilities
@@ -50,7 +51,8 @@ def top_k(probabilities: np.ndarray, class_names: list[str], k: int) -> list[tup
     return [(class_names[i], float(probabilities[i])) for i in order]
 
 
-def describe_prediction(checkpoint: LoadedCheckpoint, clip: dict, k: int = 3) -> list[tuple[str, float]]:
+def describe_prediction(checkpoint: LoadedCheckpoint, clip: dict, k: int = 3,
+                        device: str = "auto") -> list[tuple[str, float]]:
     """Print the clip's shape, the person used and the top-k classes; returns the top-k pairs."""
     checkpoint.check_fits(f"clip {clip['frame_dir']!r}", clip["keypoint"].shape[2])
     persons = clip["keypoint"].shape[0]
@@ -58,7 +60,7 @@ def describe_prediction(checkpoint: LoadedCheckpoint, clip: dict, k: int = 3) ->
     print(f"clip {clip['frame_dir']}: keypoint shape {tuple(clip['keypoint'].shape)} (M, T, V, 2)")
     rule = "highest total score" if checkpoint.preprocess.person == "max_score" else "first slot"
     print(f"person used: slot {int(order[0])} of {persons} ({rule})")
-    probabilities = clip_probabilities(checkpoint, [clip])[0]
+    probabilities = clip_probabilities(checkpoint, [clip], device)[0]
     best = top_k(probabilities, checkpoint.class_names, k)
     for rank, (name, probability) in enumerate(best, 1):
         print(f"  {rank}. {name:<24s} {probability:.3f}")
@@ -73,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="pickle with one annotation dict, a list of them, or a dataset (then use --clip)")
     parser.add_argument("--clip", help="frame_dir of the clip to predict, e.g. v_ApplyEyeMakeup_g01_c01")
     parser.add_argument("--top-k", type=int, default=3, help="number of classes to print (default 3)")
+    add_device_argument(parser, default="auto")
     return parser
 
 
@@ -82,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         raise UserInputError(f"--top-k must be at least 1, got {args.top_k}")
     checkpoint = load_checkpoint(args.ckpt)
     for clip in read_clips(args.input, args.clip):
-        describe_prediction(checkpoint, clip, args.top_k)
+        describe_prediction(checkpoint, clip, args.top_k, args.device or "auto")
     return 0
 
 

@@ -11,7 +11,8 @@ from helpers.data.dataset import SkeletonDataset
 from helpers.errors import UserInputError
 from helpers.io import atomic_write_json
 from helpers.data.splits import config_splits
-from helpers.training.inference import make_views, pick_device, predict_views
+from helpers.training.device import pick_device
+from helpers.training.inference import make_views, predict_views
 from helpers.training.metrics import classification_metrics
 
 
@@ -26,7 +27,7 @@ def split_clips(dataset: SkeletonDataset, checkpoint: LoadedCheckpoint, split: s
 def clip_probabilities(checkpoint: LoadedCheckpoint, clips: list[dict], device: str = "auto") -> np.ndarray:
     """Class probabilities (N, K), averaged over `augment.test_clips` sampled views of each clip
     (and their mirror images with `augment.test_flip`)."""
-    device = pick_device(device)
+    device = pick_device(device, where="--device")
     model = checkpoint.model.to(device).eval()
     views = make_views(clips, checkpoint.layout, checkpoint.preprocess, checkpoint.streams,
                        checkpoint.config.augment.test_clips, checkpoint.config.augment.test_flip)
@@ -47,7 +48,7 @@ def check_fusable(checkpoints: list[LoadedCheckpoint]) -> None:
 
 
 def fused_probabilities(checkpoints: list[LoadedCheckpoint], clips: list[dict],
-                        weights: list[float] | None = None) -> np.ndarray:
+                        weights: list[float] | None = None, device: str = "auto") -> np.ndarray:
     """Late fusion: the weighted mean of each checkpoint's class probabilities (N, K); equal weights by default.
 
     Each checkpoint reads the clips with its own streams and preprocessing, so models
@@ -56,17 +57,18 @@ def fused_probabilities(checkpoints: list[LoadedCheckpoint], clips: list[dict],
     weights = [1.0] * len(checkpoints) if weights is None else list(weights)
     if len(weights) != len(checkpoints) or min(weights) < 0 or sum(weights) <= 0:
         raise UserInputError(f"fusion weights {weights}: give one non-negative weight per checkpoint")
-    total = sum(w * clip_probabilities(c, clips) for w, c in zip(weights, checkpoints))
+    total = sum(w * clip_probabilities(c, clips, device) for w, c in zip(weights, checkpoints))
     return total / sum(weights)
 
 
 def evaluate(checkpoint: LoadedCheckpoint | list[LoadedCheckpoint], dataset: SkeletonDataset, split: str = "test",
-             out_dir: str | Path | None = None, verbose: bool = True, weights: list[float] | None = None) -> dict:
+             out_dir: str | Path | None = None, verbose: bool = True, weights: list[float] | None = None,
+             device: str = "auto") -> dict:
     """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix on `split`.
 
     `checkpoint` may be a list: their scores are fused late (`fused_probabilities`,
     with `weights`).  With `out_dir`, writes `metrics_<split>.json` and
-    `confusion_<split>.png` there.
+    `confusion_<split>.png` there.  The models run on `device` (auto, cpu, cuda, cuda:N).
     """
     checkpoints = list(checkpoint) if isinstance(checkpoint, (list, tuple)) else [checkpoint]
     if not checkpoints:
@@ -84,7 +86,7 @@ def evaluate(checkpoint: LoadedCheckpoint | list[LoadedCheckpoint], dataset: Ske
     if not clips:
         raise UserInputError(f"{dataset.source}: split {split!r} is empty")
     labels = np.array([clip["label"] for clip in clips])
-    probabilities = fused_probabilities(checkpoints, clips, weights)
+    probabilities = fused_probabilities(checkpoints, clips, weights, device)
     predictions = probabilities.argmax(1)
     num_classes = len(checkpoint.class_names)
     model_name = "+".join(member.model_name for member in checkpoints)

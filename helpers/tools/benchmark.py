@@ -45,7 +45,8 @@ import torch
 import yaml
 
 from helpers.training.checkpoint import load_checkpoint
-from helpers.cli import add_config_arguments, parse_list, run_command, settings_from_args
+from helpers.cli import (add_config_arguments, add_device_argument, parse_list, refuse_torchrun, run_command,
+                         settings_from_args)
 from helpers.config import Config, apply_overrides, compose_config
 from helpers.data.source import open_dataset
 from helpers.data.dataset import SkeletonDataset
@@ -55,7 +56,7 @@ from helpers.io import atomic_write_json, atomic_write_text
 from helpers.models.registry import MODELS, count_parameters
 from helpers.paths import runs_dir
 from helpers.evaluation.timing import environment, inference_latency_ms, inference_throughput
-from helpers.training.inference import pick_device
+from helpers.training.device import pick_device
 from helpers.training.loop import train
 
 METRICS = ("test_accuracy", "test_macro_f1", "val_macro_f1", "train_seconds", "parameters",
@@ -402,6 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="after each validation run, train the recipe again on all of train<N> and test "
                              "that run's last checkpoint (the validation run only reports)")
     parser.add_argument("--name", help="report name (default <data file stem>_split<N>)")
+    add_device_argument(parser, default="each recipe's train.device, auto")
     parser.add_argument("--out", help="folder of reports and run folders (default runs/benchmark)")
     parser.add_argument("--timing-seconds", type=float, default=2.0,
                         help="seconds spent measuring throughput per run (default 2)")
@@ -411,6 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
+    refuse_torchrun("helpers.tools.benchmark")
     models = parse_list(args.models, "models")
     seeds = parse_list(args.seeds, "seeds", int)
     configs = model_configs(models, args.config, args.recipe, settings_from_args(args))

@@ -30,15 +30,17 @@ from pathlib import Path
 import numpy as np
 
 from helpers.tools.benchmark import mean_std
-from helpers.cli import add_config_arguments, parse_list, run_command, settings_from_args
-from helpers.config import Config, compose_config, load_config
+from helpers.cli import (add_config_arguments, add_device_argument, parse_list, refuse_torchrun, run_command,
+                         settings_from_args)
+from helpers.config import Config, compose_config
 from helpers.data.source import open_dataset
 from helpers.errors import UserInputError
 from helpers.io import atomic_write_json
 from helpers.paths import runs_dir
 from helpers.training.loop import train
 from helpers.training.metrics import classification_metrics, macro_f1
-from helpers.training.run_folder import load_val_probabilities
+from helpers.training.resume import config_differences
+from helpers.training.run_folder import finished_config, load_val_probabilities
 
 
 def stratified_halves(labels: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -90,19 +92,12 @@ def score_carveout(run_dirs: list[Path]) -> dict:
     return scores
 
 
-def training_settings(config: Config) -> dict:
-    """The settings that decide what a run learns: all but the run folder and which checkpoint a
-    benchmark would test (`train.test_checkpoint` changes no weight)."""
-    settings = config.to_dict()
-    settings["train"].pop("test_checkpoint")
-    return settings
-
-
 def finished_run(run_dir: Path, config: Config) -> bool:
-    """Whether `run_dir` holds a finished run (its validation probabilities saved) of `config`'s settings."""
-    if not (run_dir / "val_probabilities.npz").is_file() or not (run_dir / "config.yaml").is_file():
-        return False
-    return training_settings(load_config(run_dir / "config.yaml")) == training_settings(config)
+    """Whether `run_dir` holds a finished run (`run.json`, matching its config.yaml) of `config`'s settings:
+    every field equal but those that change no weight (`helpers.training.resume.MAY_DIFFER`: device,
+    threads, workers, and which checkpoint a benchmark would test)."""
+    finished = finished_config(run_dir)
+    return finished is not None and not config_differences(finished.to_dict(), config.to_dict())
 
 
 def cross_validate(configs: list[Config], carveouts: list[int], out_dir: Path, verbose: bool = True,
@@ -152,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="recipe (name under configs/recipes/ or YAML path); repeat it for the members of a "
                              "late fusion")
     parser.add_argument("--carveouts", default="0,1,2,3,4", help="validation carve-out seeds (data.seed)")
+    add_device_argument(parser)
     parser.add_argument("--name", default="crossval", help="report name (default crossval)")
     parser.add_argument("--reuse", action="store_true",
                         help="score members whose run folder (<out>/<name>/carveoutK/memberI) already holds a "
@@ -162,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    refuse_torchrun("helpers.tools.crossval")
     carveouts = parse_list(args.carveouts, "carveouts", int)
     settings = settings_from_args(args)
     configs = []

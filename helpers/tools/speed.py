@@ -23,7 +23,7 @@ memory map), with `resource.getrusage(RUSAGE_SELF).ru_maxrss` recorded beside it
    the cached run's peak with unpickling the full file alone (its literal wording);
    the report shows the uncached run beside it, which is what the cache saves a user;
 5. per model on the same subset: training clips/s (timed steps after a warm-up,
-   stepping as `train` does), inference clips/s at batch 64 and latency ms/clip at
+   with `train`'s own step function), inference clips/s at batch 64 and latency ms/clip at
    batch 1 (`helpers.evaluation.timing`: forward pass only), each from the median call (other
    processes' load disturbs a median less than a mean), and the share of step time
    spent waiting for data.
@@ -179,7 +179,8 @@ def measure_subset_run(params: dict) -> dict:
 
 
 def _training_speed(model, loader, config, device, budget: dict) -> dict:
-    """Training clips/s and the data-wait share over timed steps after one warm-up step, stepping as `train` does.
+    """Training clips/s and the data-wait share over timed steps after one warm-up step, each step being
+    `train`'s own (`helpers.training.step.train_step`, at the precision `train` would use on `device`).
 
     Steps run until `budget['train_steps']` or `budget['train_seconds']` (at least 3).  clips/s
     is the batch size over the median step, which other processes' load disturbs
@@ -187,10 +188,13 @@ def _training_speed(model, loader, config, device, budget: dict) -> dict:
     """
     from torch import nn
 
-    from helpers.training.loop import make_optimizer
+    from helpers.training.device import pick_precision, to_device
+    from helpers.training.step import make_optimizer, train_step
 
     optimizer = make_optimizer(model, config.train)
     criterion = nn.CrossEntropyLoss(label_smoothing=config.train.label_smoothing)
+    precision = pick_precision(device, config.train.amp)
+    scaler = precision.grad_scaler()
     model.train()
 
     def batches():
@@ -198,14 +202,9 @@ def _training_speed(model, loader, config, device, budget: dict) -> dict:
             yield from loader
 
     def step(inputs, targets):
-        inputs, targets = inputs.to(device), targets.to(device)
-        loss = criterion(model(inputs), targets)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if config.train.grad_clip:
-            nn.utils.clip_grad_norm_(model.parameters(), config.train.grad_clip)
-        optimizer.step()
-        loss.item()  # waits for the step to finish, as `train` does
+        # train_step reads the loss (its finiteness check), which waits for the step to finish, as in `train`
+        train_step(model, to_device(inputs, device), to_device(targets, device), criterion, optimizer, scaler,
+                   precision, config.train.grad_clip)
 
     stream = batches()
     step(*next(stream))  # warm-up: first-call allocations and thread pools
@@ -223,7 +222,7 @@ def _training_speed(model, loader, config, device, budget: dict) -> dict:
     return {"train_clips_per_s": statistics.median(c / t for c, t in zip(clips, totals)),
             "train_clips_per_s_mean": sum(clips) / sum(totals),
             "data_wait_share": sum(waits) / sum(totals), "train_steps": len(totals),
-            "batch_size": config.train.batch_size}
+            "batch_size": config.train.batch_size, "precision": precision.name}
 
 
 def _inference_speed(model, input_shape: tuple, device, budget: dict) -> dict:
@@ -244,8 +243,8 @@ def measure_models(params: dict) -> dict:
     from helpers.models.registry import MODELS, build_model, count_parameters, model_kwargs
     from helpers.data.splits import config_splits
     from helpers.evaluation.timing import environment
-    from helpers.training.inference import pick_device
-    from helpers.training.loop import seed_everything
+    from helpers.training.determinism import seed_everything
+    from helpers.training.device import pick_device
 
     base = _subset_config(params, LSTMS[0])
     if base.train.num_threads:

@@ -1,6 +1,9 @@
-"""Checkpoints: everything needed to predict, stored as plain types and tensors.
+"""Checkpoints: everything needed to predict, stored as plain types and CPU tensors.
 
 Loaded with `torch.load(weights_only=True)`, so a checkpoint cannot run code.
+Tensors are saved on the CPU, so a checkpoint trained on a GPU loads on a machine
+without one (and is moved to a GPU with `.to(device)`).  `last.pt` also holds a
+`resume` entry, the training state that `helpers.training.resume` continues from.
 """
 from __future__ import annotations
 
@@ -21,7 +24,10 @@ FORMAT_VERSION = 1
 
 
 def save_checkpoint(path: str | os.PathLike, model: nn.Module, config: Config, class_names: list[str],
-                    layout: Layout, in_channels: int, model_kwargs: dict, epoch: int, metrics: dict) -> Path:
+                    layout: Layout, in_channels: int, model_kwargs: dict, epoch: int, metrics: dict,
+                    resume: dict | None = None) -> Path:
+    """Write the checkpoint of `model` (unwrapped from DistributedDataParallel) atomically;
+    `resume`: the training state to continue from (plain types and CPU tensors)."""
     state = {
         "format_version": FORMAT_VERSION,
         "model_name": config.model.name,
@@ -35,6 +41,8 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, config: Config, c
         "epoch": epoch,
         "metrics": {k: float(v) for k, v in metrics.items()},
     }
+    if resume is not None:
+        state["resume"] = resume
     return atomic_write(path, lambda file: torch.save(state, file))
 
 

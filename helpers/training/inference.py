@@ -1,17 +1,12 @@
-"""Inference: the device, logits of a loader, and class probabilities averaged over test views."""
+"""Inference: logits of a loader, and class probabilities averaged over test views (in float32)."""
 from __future__ import annotations
 
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from helpers.training.device import to_device
 from helpers.transforms.clips import ClipDataset
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 @torch.no_grad()
@@ -20,7 +15,7 @@ def predict_logits(model: nn.Module, loader: DataLoader, device: torch.device) -
     model.eval()
     outputs, labels = [], []
     for inputs, targets in loader:
-        outputs.append(model(inputs.to(device)).float().cpu())
+        outputs.append(model(to_device(inputs, device)).float().cpu())
         labels.append(targets)
     return torch.cat(outputs), torch.cat(labels)
 
@@ -29,7 +24,8 @@ def predict_views(model: nn.Module, views: list[ClipDataset], device: torch.devi
     """Class probabilities (N, K) averaged over views (sampled copies) of the same clips, and labels (N,)."""
     total, labels = None, None
     for view in views:
-        logits, labels = predict_logits(model, DataLoader(view, batch_size=256), device)
+        loader = DataLoader(view, batch_size=256, pin_memory=device.type == "cuda")
+        logits, labels = predict_logits(model, loader, device)
         probabilities = torch.softmax(logits, dim=1)
         total = probabilities if total is None else total + probabilities
     return total / len(views), labels
