@@ -32,19 +32,12 @@ def use_deterministic_algorithms(device: torch.device | str = "cpu") -> None:
 
 
 def data_generator(seed: int) -> torch.Generator:
-    """The generator of a DataLoader's shuffling (and of its workers' base seed)."""
-    return torch.Generator().manual_seed(seed)
+    """The generator of a DataLoader's shuffling and of its workers' seeds.
 
-
-def seed_worker(worker_id: int) -> None:
-    """DataLoader `worker_init_fn`: seed python and numpy in a worker from the seed torch gave it.
-
-    torch seeds each worker from the loader's generator, so this makes any global
-    python/numpy randomness in a worker follow the run's seed as well.
+    No `worker_init_fn` is needed: torch seeds python, numpy and torch in every
+    worker from a base seed this generator draws (plus the worker's number).
     """
-    seed = torch.initial_seed() % 2**32
-    random.seed(seed)
-    np.random.seed(seed)
+    return torch.Generator().manual_seed(seed)
 
 
 def rng_states(device: torch.device | str = "cpu") -> dict:

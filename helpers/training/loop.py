@@ -29,7 +29,7 @@ from helpers.io import atomic_write_json, atomic_write_text
 from helpers.models.registry import build_model, count_parameters, model_kwargs
 from helpers.paths import runs_dir
 from helpers.training.checkpoint import save_checkpoint
-from helpers.training.determinism import (data_generator, restore_rng_states, rng_states, seed_everything, seed_worker,
+from helpers.training.determinism import (data_generator, restore_rng_states, rng_states, seed_everything,
                                           use_deterministic_algorithms)
 from helpers.training.device import loader_workers, pick_device, pick_precision, to_device
 from helpers.training.distributed import World, join_world, torchrun_environment
@@ -113,8 +113,7 @@ def _fit(config: Config, dataset: SkeletonDataset | None, run_dir: Path, device:
     # workers are started afresh each epoch (not persistent), so each gets the dataset's new epoch
     train_loader = DataLoader(train_set, batch_size=config.train.batch_size, shuffle=sampler is None, sampler=sampler,
                               generator=generator, drop_last=per_process > config.train.batch_size,
-                              num_workers=workers, pin_memory=device.type == "cuda",
-                              worker_init_fn=seed_worker if workers else None)
+                              num_workers=workers, pin_memory=device.type == "cuda")
 
     kwargs = model_kwargs(config)
     model = build_model(config.model.name, dataset.num_classes, dataset.layout, in_channels, **kwargs).to(device)

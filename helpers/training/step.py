@@ -63,7 +63,7 @@ def train_step(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, cr
         logits = model(inputs)
         loss = criterion(logits, targets)
     if not all_finite(loss):
-        raise NonFiniteLoss(float(loss))
+        raise NonFiniteLoss(float(loss.detach()))
     optimizer.zero_grad(set_to_none=True)
     scaler.scale(loss).backward()
     if grad_clip:

@@ -7,10 +7,13 @@ import pytest
 from helpers.config import parse_set
 from helpers.tools import crossval
 from helpers.cli import run_command
+from helpers.config import load_config, save_config
 from helpers.training.checkpoint import load_checkpoint
 from helpers.data.dataset import load_dataset, save_dataset
 from helpers.errors import UserInputError
 from helpers.evaluation.scoring import evaluate
+from helpers.training.run_folder import finished_config
+from helpers.transforms.clips import ClipDataset
 from tests.conftest import make_tiny_dataset
 
 RECIPE = ("preprocess: {{length: 16}}\ntrain: {{epochs: 1, batch_size: 8, num_threads: 1}}\n"
@@ -78,3 +81,33 @@ def test_reuse_scores_finished_runs_of_the_same_settings_and_retrains_changed_on
     assert probabilities.stat().st_mtime_ns != first          # another schedule: trained again
     report = json.loads((tmp_path / "out" / "cv.json").read_text())
     assert report["carveouts"][0]["last"]["epochs"] == [[2]]
+
+
+def test_reuse_never_takes_a_folder_whose_config_is_newer_than_its_scores(tmp_path, monkeypatch):
+    path = save_dataset(make_tiny_dataset(groups=8), tmp_path / "tiny.pkl")
+    recipe = tmp_path / "joint.yaml"
+    recipe.write_text(RECIPE.format(stream="joint", path=path))
+    base = ["--config", str(recipe), "--carveouts", "1", "--name", "cv", "--out", str(tmp_path / "out")]
+    assert run_command(crossval.main, base) == 0                  # a finished 1-epoch run
+    member = tmp_path / "out" / "cv" / "carveout1" / "member0"
+    two_epochs = load_config(member / "config.yaml")
+    two_epochs.train.epochs = 2
+    save_config(two_epochs, member / "config.yaml")               # a newer config beside the 1-epoch scores
+    assert run_command(crossval.main, base + ["--reuse", "--set", "train.epochs=2"]) == 0
+    report = json.loads((tmp_path / "out" / "cv.json").read_text())
+    assert report["carveouts"][0]["last"]["epochs"] == [[2]]      # trained again, not scored from the old file
+
+    set_epoch = ClipDataset.set_epoch
+
+    def killed_before_epoch_2(self, epoch):
+        if epoch == 2:
+            raise KeyboardInterrupt
+        set_epoch(self, epoch)
+
+    monkeypatch.setattr(ClipDataset, "set_epoch", killed_before_epoch_2)   # a 3-epoch run killed after epoch 1
+    assert run_command(crossval.main, base + ["--set", "train.epochs=3"]) == 130
+    monkeypatch.setattr(ClipDataset, "set_epoch", set_epoch)
+    assert finished_config(member) is None
+    assert run_command(crossval.main, base + ["--reuse", "--set", "train.epochs=3"]) == 0
+    report = json.loads((tmp_path / "out" / "cv.json").read_text())
+    assert report["carveouts"][0]["last"]["epochs"] == [[3]]

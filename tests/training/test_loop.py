@@ -1,16 +1,20 @@
 import csv
+import json
 
 import pytest
 import torch
 
+from helpers import train as train_command
+from helpers.cli import run_command
 from helpers.training.checkpoint import load_checkpoint
-from helpers.config import Config
+from helpers.config import Config, load_config
 from helpers.data.dataset import validate_dataset
 from helpers.errors import UserInputError
 from helpers.evaluation.scoring import clip_probabilities, evaluate, split_clips
 from helpers.data.layouts import JHMDB15
 from helpers.training.loop import lr_factor, train
-from helpers.training.run_folder import load_val_probabilities
+from helpers.training.run_folder import config_hash, load_val_probabilities
+from helpers.transforms.clips import ClipDataset
 from tests.conftest import make_tiny_dataset
 
 
@@ -91,3 +95,76 @@ def test_warmup_then_cosine_schedule():
     assert lr_factor(55, 100, 10, "cosine") == pytest.approx(0.5)
     assert lr_factor(99, 100, 10, "cosine") < 0.01
     assert lr_factor(50, 100, 0, "constant") == 1.0
+
+
+def test_non_finite_loss_stops_with_the_epoch_and_batch_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    dataset = validate_dataset(make_tiny_dataset(), "mem")
+    set_epoch = ClipDataset.set_epoch
+
+    def poisoned(self, epoch):   # epoch 3's inputs are NaN: its first batch gives a NaN loss
+        set_epoch(self, epoch)
+        if epoch == 3:
+            self.inputs = torch.full_like(self.inputs, float("nan"))
+
+    monkeypatch.setattr(ClipDataset, "set_epoch", poisoned)
+    with pytest.raises(UserInputError, match=r"the training loss is nan at epoch 3, batch 1; training stopped and "
+                                             r".*last.pt keeps epoch 2"):
+        train(tiny_config(epochs=4), dataset, tmp_path, verbose=False)
+    last = load_checkpoint(tmp_path / "last.pt")
+    assert last.state["epoch"] == 2
+    assert all(torch.isfinite(value).all() for value in last.state["state_dict"].values())
+    assert not (tmp_path / "run.json").exists()                       # not a finished run
+
+
+def test_run_json_is_written_last_with_the_config_hash(tmp_path):
+    dataset = validate_dataset(make_tiny_dataset(), "mem")
+    config = tiny_config(epochs=1)
+    train(config, dataset, tmp_path, verbose=False)
+    marker = tmp_path / "run.json"
+    assert all(marker.stat().st_mtime_ns >= path.stat().st_mtime_ns for path in tmp_path.iterdir())
+    assert json.loads(marker.read_text())["config_sha256"] == config_hash(load_config(tmp_path / "config.yaml"))
+    assert not (tmp_path / "val_probabilities.parts").exists()        # per-epoch parts are gathered into the .npz
+
+
+def test_checkpoints_hold_cpu_tensors_only(tmp_path):
+    """What makes a GPU-trained checkpoint load on a machine without one."""
+    dataset = validate_dataset(make_tiny_dataset(), "mem")
+    train(tiny_config(epochs=1), dataset, tmp_path, verbose=False)
+    for name in ("best.pt", "last.pt"):
+        state = torch.load(tmp_path / name, weights_only=True)       # no map_location: devices as saved
+        tensors = [value for value in _leaves(state) if isinstance(value, torch.Tensor)]
+        assert tensors and all(tensor.device.type == "cpu" for tensor in tensors), name
+
+
+def _leaves(value):
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _leaves(item)
+    else:
+        yield value
+
+
+def test_a_run_with_dataloader_workers_is_reproducible(tmp_path):
+    """Augmented clips are drawn from (seed, epoch, clip) and the order from the seeded generator, so worker
+    processes repeat the run (its order differs from a run without workers: see docs/scaling.md)."""
+    dataset = validate_dataset(make_tiny_dataset(), "mem")
+    runs = []
+    for name in ("a", "b"):
+        config = tiny_config(epochs=1)
+        config.augment.enabled, config.augment.rotate_degrees = True, 20.0
+        config.train.num_workers, config.train.num_threads = 2, 1
+        runs.append(train(config, dataset, tmp_path / name, verbose=False)[0]["train_loss"])
+    assert runs[0] == runs[1]
+
+
+def test_train_command_refuses_a_missing_gpu_in_one_line(tmp_path, capsys):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device")
+    assert run_command(train_command.main, ["--device", "cuda", "--epochs", "1", "--out", str(tmp_path)]) == 2
+    assert "error: train.device: 'cuda' asks for CUDA, but torch" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        train_command.build_parser().parse_args(["--device", "gpu"])
+    assert "'gpu' is not a device; use auto, cpu, cuda or cuda:N" in capsys.readouterr().err
