@@ -4,10 +4,9 @@ import json
 import numpy as np
 import pytest
 
-from helpers.config import parse_set
+from helpers.config import load_config, parse_set, save_config
 from helpers.tools import crossval
 from helpers.cli import run_command
-from helpers.config import load_config, save_config
 from helpers.training.checkpoint import load_checkpoint
 from helpers.data.dataset import load_dataset, save_dataset
 from helpers.errors import UserInputError
@@ -87,7 +86,7 @@ def test_reuse_never_takes_a_folder_whose_config_is_newer_than_its_scores(tmp_pa
     path = save_dataset(make_tiny_dataset(groups=8), tmp_path / "tiny.pkl")
     recipe = tmp_path / "joint.yaml"
     recipe.write_text(RECIPE.format(stream="joint", path=path))
-    base = ["--config", str(recipe), "--carveouts", "1", "--name", "cv", "--out", str(tmp_path / "out")]
+    base = ["--recipe", str(recipe), "--carveouts", "1", "--name", "cv", "--out", str(tmp_path / "out")]
     assert run_command(crossval.main, base) == 0                  # a finished 1-epoch run
     member = tmp_path / "out" / "cv" / "carveout1" / "member0"
     two_epochs = load_config(member / "config.yaml")

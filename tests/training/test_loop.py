@@ -163,7 +163,7 @@ def test_a_run_with_dataloader_workers_is_reproducible(tmp_path):
 def test_train_command_refuses_a_missing_gpu_in_one_line(tmp_path, capsys):
     if torch.cuda.is_available():
         pytest.skip("this machine has a CUDA device")
-    assert run_command(train_command.main, ["--device", "cuda", "--epochs", "1", "--out", str(tmp_path)]) == 2
+    assert run_command(train_command.main, ["--device", "cuda", "--set", "train.epochs=1", "--out", str(tmp_path)]) == 2
     assert "error: train.device: 'cuda' asks for CUDA, but torch" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         train_command.build_parser().parse_args(["--device", "gpu"])
