@@ -65,12 +65,13 @@ def train(config: Config, dataset: SkeletonDataset | None = None, run_dir: str |
 
 
 def _open_data(config: Config, world: World, verbose: bool) -> SkeletonDataset:
-    """The dataset, opened by rank 0 first: it may generate the synthetic file or build the cache that the
-    other ranks then only read."""
-    if not world.is_main:
+    """The dataset, opened first by each machine's first process (local rank 0): it may generate the
+    synthetic file or build the cache, which the machine's other processes then only read."""
+    first_on_machine = world.local_rank == 0
+    if not first_on_machine:
         world.barrier()
     dataset = open_dataset(config.data, verbose)
-    if world.is_main:
+    if first_on_machine:
         world.barrier()
     return dataset
 
