@@ -227,7 +227,7 @@ def _fit(config: Config, dataset: SkeletonDataset | None, run_dir: Path, device:
     if world.is_main:
         if val_probabilities:  # one file at the end: read after training, never while it runs
             save_val_probabilities(run_dir, np.stack(val_probabilities), val_labels.numpy())
-        finish_run(run_dir, config, {"epochs": len(history), "best_epoch": best_epoch, "processes": world.size})
+        finish_run(run_dir, {"epochs": len(history), "best_epoch": best_epoch, "processes": world.size})
         if verbose:
             print(f"Best epoch {best_epoch} (val macro-F1 {history[best_epoch - 1]['val_f1']:.4f}) "
                   f"saved to {run_dir / 'best.pt'}")

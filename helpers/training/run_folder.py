@@ -39,10 +39,10 @@ def start_run(run_dir: Path) -> None:
     shutil.rmtree(run_dir / PARTS_FOLDER, ignore_errors=True)
 
 
-def finish_run(run_dir: Path, config: Config, summary: dict) -> Path:
-    """Write `run.json`: the last file of a finished run (config hash plus `summary`)."""
-    return atomic_write_json(run_dir / FINISHED_FILE, {"finished": True, "config_sha256": config_hash(config),
-                                                       **summary})
+def finish_run(run_dir: Path, summary: dict) -> Path:
+    """Write `run.json`, the last file of a finished run: the hash of the config.yaml beside it, and `summary`."""
+    digest = config_hash(load_config(run_dir / "config.yaml"))
+    return atomic_write_json(run_dir / FINISHED_FILE, {"finished": True, "config_sha256": digest, **summary})
 
 
 def finished_config(run_dir: str | Path) -> Config | None:
