@@ -4,18 +4,22 @@
                                     --out data/jhmdb.pkl [--layout NAME]
     python -m helpers.convert folder ROOT --out data/mine.pkl [--layout NAME]
                                     [--split-file FILE | --test-fraction 0.3 --seed 0]
+    python -m helpers.convert videos ROOT --out data/mine.pkl [--workers N] [--strict] [--no-cache]
+                                    [--split-file FILE | --test-fraction 0.3 --seed 0]
 
 Every conversion writes a PYSKL pickle (`split`, `annotations` with `frame_dir`,
 `label`, `total_frames`, `keypoint` (M, T, V, 2), `keypoint_score` (M, T, V),
 plus top-level `class_names` and `layout`), validated before it is written,
 written atomically, and validated again by loading it back.
 
-The formats are described in `helpers.data.importers.ddnet` (ddnet) and
-`helpers.data.importers.folder` (folder); what they share is in `helpers.data.importers.common`.
+The formats are described in `helpers.data.importers.ddnet` (ddnet),
+`helpers.data.importers.folder` (folder) and `helpers.data.importers.videos` (videos, through the
+pose estimator of `helpers.pose.blazepose`); what they share is in `helpers.data.importers.common`.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -25,6 +29,7 @@ from helpers.data.importers.ddnet import convert_ddnet
 from helpers.errors import UserInputError
 from helpers.data.importers.folder import CLIP_SUFFIXES, convert_folder, find_clip_files
 from helpers.data.importers.common import fail
+from helpers.pose.blazepose import BlazePose
 
 
 def write_dataset(data: dict, out: str | Path, overwrite: bool = False) -> SkeletonDataset:
@@ -65,14 +70,21 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n"
                "  python -m helpers.convert ddnet --train GT_train_1.pkl --test GT_test_1.pkl --out data/jhmdb.pkl\n"
                "  python -m helpers.convert folder my_clips/ --out data/mine.pkl --test-fraction 0.3 --seed 0\n"
+               "  python -m helpers.convert videos my_videos/ --out data/mine.pkl --workers 2\n"
                "run 'python -m helpers.convert FORMAT --help' for a format's details")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--out", required=True, help="dataset pickle to write")
+    output = argparse.ArgumentParser(add_help=False)
+    output.add_argument("--out", required=True, help="dataset pickle to write")
+    output.add_argument("--dtype", choices=["float32", "float16"], default="float32",
+                        help="storage type of keypoints and scores (default float32)")
+    output.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    common = argparse.ArgumentParser(add_help=False, parents=[output])
     common.add_argument("--layout", help="skeleton layout name (default: inferred from the joint count: "
                                          "17 coco17, 15 jhmdb15, 18 openpose18)")
-    common.add_argument("--dtype", choices=["float32", "float16"], default="float32",
-                        help="storage type of keypoints and scores (default float32)")
-    common.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    splits = argparse.ArgumentParser(add_help=False)
+    splits.add_argument("--split-file", help="JSON {\"train1\": [ids], \"test1\": [ids]} or text lines "
+                                             "'<split> <clip id>' (ids may be given as unique file stems)")
+    splits.add_argument("--test-fraction", type=float, help="share of clips for test1 (default 0.3)")
+    splits.add_argument("--seed", type=int, help="seed of the generated split (default 0)")
     formats = parser.add_subparsers(dest="format", required=True, metavar="FORMAT")
 
     ddnet = formats.add_parser(
@@ -85,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     ddnet.add_argument("--test", action="append", required=True, metavar="FILE", help="test pickle (repeat)")
 
     folder = formats.add_parser(
-        "folder", parents=[common], help="per-clip files ROOT/<class>/<clip>.json|.npy|.npz",
+        "folder", parents=[common, splits], help="per-clip files ROOT/<class>/<clip>.json|.npy|.npz",
         description="Per-clip keypoint files ROOT/<class>/<clip>.json|.npy|.npz; class names are the sorted "
                     "folder names, clip ids are <class>/<stem>. JSON: a list of frames, each a list of joints "
                     "[x, y], [x, y, score], {\"x\", \"y\", \"score\"} or null, or {\"keypoints\": [...]}. NumPy: "
@@ -93,12 +105,55 @@ def build_parser() -> argparse.ArgumentParser:
                     "Without --split-file, train1/test1 are drawn with --seed: whole gXX groups (from names "
                     "ending _gXX_cYY) or, without groups, a class-stratified sample.")
     folder.add_argument("root", help="folder with one sub-folder per class")
-    folder.add_argument("--split-file", help="JSON {\"train1\": [ids], \"test1\": [ids]} or text lines "
-                                             "'<split> <clip id>' (ids may be given as unique file stems)")
-    folder.add_argument("--test-fraction", type=float, help="share of clips for test1 (default 0.3)")
-    folder.add_argument("--seed", type=int, help="seed of the generated split (default 0)")
     folder.add_argument("--img-shape", type=int, nargs=2, metavar=("H", "W"), help="image size, stored per clip")
+
+    videos = formats.add_parser(
+        "videos", parents=[output, splits], help="videos ROOT/<class>/<video>.mp4|avi|mov|mkv|webm",
+        description="Videos ROOT/<class>/<video>.mp4|avi|mov|mkv|webm through MediaPipe BlazePose (COCO-17 "
+                    "keypoints, one person per frame); class names are the sorted folder names, clip ids "
+                    "<class>/<stem>; each clip keeps img_shape, fps and its source file. Keypoints are cached "
+                    "per video (keyed by the file's content and the estimator settings), so a second run "
+                    "estimates nothing it already has. Unreadable videos and videos without a person are "
+                    "skipped and named (--strict: the run fails instead). Splits as for 'folder'.")
+    videos.add_argument("root", help="folder with one sub-folder per class")
+    videos.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="processes estimating videos, one video each (default: the CPU count)")
+    videos.add_argument("--strict", action="store_true", help="fail at the first unusable video")
+    videos.add_argument("--no-cache", action="store_true", help="estimate every video again (cache not read "
+                                                                  "or written)")
+    BlazePose.add_arguments(videos)
     return parser
+
+
+def check_split_arguments(args) -> None:
+    if args.split_file and (args.test_fraction is not None or args.seed is not None):
+        raise UserInputError("--split-file and --test-fraction/--seed exclude each other")
+
+
+def _convert_videos(args) -> dict:
+    from helpers.data.importers.videos import convert_videos
+
+    check_split_arguments(args)
+    if Path(args.out).exists() and not args.overwrite:   # before minutes of pose estimation, not after
+        fail(args.out, "already exists; pass --overwrite to replace it")
+    if args.workers < 1:
+        raise UserInputError(f"--workers must be at least 1, got {args.workers}")
+    estimator = BlazePose.from_arguments(args)
+    data, report = convert_videos(args.root, estimator, args.split_file,
+                                  0.3 if args.test_fraction is None else args.test_fraction, args.seed or 0,
+                                  args.dtype, args.workers, not args.no_cache, args.strict)
+    print(report.summary())
+    from helpers.data.importers.videos import find_videos
+    from helpers.video.reader import VIDEO_SUFFIXES
+
+    _note_ignored(find_videos(args.root)[2], f"<video>{'|'.join(VIDEO_SUFFIXES)}")
+    return data
+
+
+def _note_ignored(ignored: list[Path], pattern: str) -> None:
+    if ignored:
+        print(f"ignored {len(ignored)} entries that are not ROOT/<class>/{pattern}, e.g. {ignored[0]}",
+              file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,16 +164,14 @@ def main(argv: list[str] | None = None) -> int:
         data = convert_ddnet(list(zip(args.train, args.test)), args.layout, args.dtype)
         for number, (train_file, test_file) in enumerate(zip(args.train, args.test), 1):
             print(f"train{number} <- {train_file}, test{number} <- {test_file}")
+    elif args.format == "videos":
+        data = _convert_videos(args)
     else:
-        if args.split_file and (args.test_fraction is not None or args.seed is not None):
-            raise UserInputError("--split-file and --test-fraction/--seed exclude each other")
+        check_split_arguments(args)
         fraction = 0.3 if args.test_fraction is None else args.test_fraction
         data = convert_folder(args.root, args.layout, args.split_file, fraction, args.seed or 0, args.dtype,
                               tuple(args.img_shape) if args.img_shape else None)
-        ignored = find_clip_files(args.root)[2]
-        if ignored:
-            print(f"ignored {len(ignored)} entries that are not ROOT/<class>/<clip>{'|'.join(CLIP_SUFFIXES)}, "
-                  f"e.g. {ignored[0]}", file=sys.stderr)
+        _note_ignored(find_clip_files(args.root)[2], f"<clip>{'|'.join(CLIP_SUFFIXES)}")
     dataset = write_dataset(data, args.out, args.overwrite)
     print(summary(dataset))
     for warning in split_warnings(dataset):

@@ -1,37 +1,58 @@
-"""Command: top-k classes for one clip.
+"""Command: top-k classes for one clip of keypoints, or for a video (with a timeline and a rendering).
 
     python -m helpers.predict --ckpt runs/improved/best.pt --input FILE [--clip FRAME_DIR] [--top-k 3]
                               [--device auto|cpu|cuda[:N]]
+    python -m helpers.predict --ckpt runs/mine/best.pt --video clip.mp4 [--window N --stride N]
+                              [--out timeline.csv|.json] [--render out.mp4|.gif]
+    python -m helpers.predict --ckpt runs/mine/best.pt --video 0 --max-seconds 10    # camera 0
 
 FILE is a pickle holding one annotation dict, a list of them, or a whole dataset
 (then --clip picks the clip).  Pickles are read with the restricted unpickler.
+A video goes through the pose estimator (helpers.pose.blazepose) frame by frame,
+a file and a camera alike; the video part is in helpers.evaluation.video_prediction.
 """
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
+from pathlib import Path
 
 import numpy as np
 
-from helpers.training.checkpoint import LoadedCheckpoint, load_checkpoint
 from helpers.cli import add_device_argument, run_command
-from helpers.data.dataset import validate_clip, validate_dataset
-from helpers.errors import UserInputError
-from helpers.evaluation.scoring import clip_probabilities
+from helpers.data.dataset import SkeletonDataset, validate_clip, validate_dataset
 from helpers.data.safe_pickle import safe_load
+from helpers.data.source import is_default_dataset
+from helpers.errors import UserInputError
+from helpers.evaluation import input_checks
+from helpers.evaluation.scoring import clip_probabilities
+from helpers.pose.blazepose import BlazePose
+from helpers.training.checkpoint import LoadedCheckpoint, load_checkpoint
 from helpers.transforms.preprocess import rank_persons
 
+SHOWN_IDS = 8   # clip ids listed when --clip is missing or unknown
 
-def read_clips(path: str, clip_id: str | None) -> list[dict]:
-    """The annotation dicts to predict from FILE (validated)."""
+
+def clip_choice_error(path, ids: list[str], wanted: str | None) -> UserInputError:
+    """'--clip is missing / unknown' naming a close match (difflib) and the first ids."""
+    listed = ", ".join(ids[:SHOWN_IDS]) + (f", ... ({len(ids)} in all)" if len(ids) > SHOWN_IDS else "")
+    if wanted is None:
+        return UserInputError(f"{path}: holds {len(ids)} clips; choose one with --clip FRAME_DIR: {listed}")
+    close = difflib.get_close_matches(wanted, ids, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return UserInputError(f"{path}: no clip with frame_dir {wanted!r}{hint} Clips: {listed}")
+
+
+def read_clips(path: str, clip_id: str | None) -> tuple[list[dict], SkeletonDataset | None]:
+    """The annotation dicts to predict from FILE (validated), and the dataset when FILE is one."""
     data = safe_load(path)
+    dataset = None
     if isinstance(data, dict) and "annotations" in data:
-        clips = validate_dataset(data, path).annotations
-        if clip_id is None:
-            if len(clips) == 1:
-                return clips
-            raise UserInputError(f"{path}: holds {len(clips)} clips; choose one with --clip FRAME_DIR "
-                                 f"(e.g. {clips[0]['frame_dir']})")
+        dataset = validate_dataset(data, path)
+        clips = list(dataset.annotations)
+        if clip_id is None and len(clips) > 1:
+            raise clip_choice_error(path, [c["frame_dir"] for c in clips], None)
     elif isinstance(data, dict):
         clips = [validate_clip(data, path)]
     elif isinstance(data, list):
@@ -40,10 +61,11 @@ def read_clips(path: str, clip_id: str | None) -> list[dict]:
         raise UserInputError(f"{path}: expected an annotation dict, a list of them or a dataset dict, "
                              f"got {type(data).__name__}")
     if clip_id is not None:
-        clips = [clip for clip in clips if clip["frame_dir"] == clip_id]
-        if not clips:
-            raise UserInputError(f"{path}: no clip with frame_dir {clip_id!r}")
-    return clips
+        chosen = [clip for clip in clips if clip["frame_dir"] == clip_id]
+        if not chosen:
+            raise clip_choice_error(path, [c["frame_dir"] for c in clips], clip_id)
+        clips = chosen
+    return clips, dataset
 
 
 def top_k(probabilities: np.ndarray, class_names: list[str], k: int) -> list[tuple[str, float]]:
@@ -51,9 +73,15 @@ def top_k(probabilities: np.ndarray, class_names: list[str], k: int) -> list[tup
     return [(class_names[i], float(probabilities[i])) for i in order]
 
 
+def print_top(best: list[tuple[str, float]]) -> None:
+    for rank, (name, probability) in enumerate(best, 1):
+        print(f"  {rank}. {name:<24s} {probability:.3f}")
+
+
 def describe_prediction(checkpoint: LoadedCheckpoint, clip: dict, k: int = 3,
-                        device: str = "auto") -> list[tuple[str, float]]:
-    """Print the clip's shape, the person used and the top-k classes; returns the top-k pairs."""
+                        class_names: list[str] | None = None, device: str = "auto") -> list[tuple[str, float]]:
+    """Print the clip's shape, the person used, the top-k classes and the true label when the clip
+    carries one (`class_names`: the input's own); returns the top-k pairs."""
     checkpoint.check_fits(f"clip {clip['frame_dir']!r}", clip["keypoint"].shape[2])
     persons = clip["keypoint"].shape[0]
     order = rank_persons(clip["keypoint_score"], checkpoint.preprocess.person)
@@ -62,20 +90,99 @@ def describe_prediction(checkpoint: LoadedCheckpoint, clip: dict, k: int = 3,
     print(f"person used: slot {int(order[0])} of {persons} ({rule})")
     probabilities = clip_probabilities(checkpoint, [clip], device)[0]
     best = top_k(probabilities, checkpoint.class_names, k)
-    for rank, (name, probability) in enumerate(best, 1):
-        print(f"  {rank}. {name:<24s} {probability:.3f}")
+    print_top(best)
+    verdict = input_checks.label_verdict(input_checks.true_label(clip, class_names), best[0][0], checkpoint)
+    if verdict:
+        print(verdict)
     return best
+
+
+def warn(messages: list[str | None]) -> None:
+    for message in messages:
+        if message:
+            print(f"warning: {message}", file=sys.stderr)
+
+
+def predict_keypoints(args, checkpoint: LoadedCheckpoint) -> None:
+    clips, dataset = read_clips(args.input, args.clip)
+    if dataset is not None:
+        checkpoint.check_fits(args.input, dataset.layout.num_joints, dataset.layout.name)
+    names = dataset.class_names if dataset is not None else None
+    warn(input_checks.input_warnings(checkpoint, args.input, names, is_default_dataset(args.input)))
+    for clip in clips:
+        if dataset is not None:
+            warn([input_checks.training_clip_warning(checkpoint, args.input, dataset.split, clip["frame_dir"])])
+        describe_prediction(checkpoint, clip, args.top_k, names, args.device or "auto")
+
+
+def predict_video(args, checkpoint: LoadedCheckpoint) -> None:
+    """Extract, print what was read, the top-k and the timeline; write --out and --render."""
+    import tempfile
+
+    from helpers.evaluation.timeline import format_timeline, write_timeline
+    from helpers.evaluation.video_prediction import predict_pose, render_prediction
+    from helpers.pose.extract import read_video_pose
+    from helpers.video.reader import parse_source
+    from helpers.video.writer import check_writable
+
+    estimator = BlazePose.from_arguments(args)
+    checkpoint.check_fits(str(args.video), estimator.layout.num_joints, estimator.layout.name)
+    if args.render:
+        check_writable(args.render)
+    if args.out and Path(args.out).suffix.lower() not in (".csv", ".json"):
+        raise UserInputError(f"{args.out}: write the timeline as .csv or .json")
+    stream = args.stream or isinstance(parse_source(args.video), int)
+    with tempfile.TemporaryDirectory() as scratch:
+        capture = Path(scratch) / "capture.mp4" if args.render and stream else None
+        pose = read_video_pose(args.video, estimator, not args.no_cache, args.stream, args.max_seconds, capture)
+        print(f"read {pose.describe()}" + (" (keypoints from the cache)" if pose.from_cache else ""))
+        warn(input_checks.input_warnings(checkpoint, args.video))
+        if pose.person_frames == 0:
+            raise UserInputError(f"{pose.source}: nobody detected in any of its {pose.frames} frames")
+        prediction = predict_pose(checkpoint, pose, args.window, args.stride, args.device or "auto")
+        print(f"whole clip ({pose.frames} frames):")
+        print_top(prediction.top(args.top_k))
+        verdict = input_checks.label_verdict(input_checks.video_label(args.video, checkpoint),
+                                             prediction.top(1)[0][0], checkpoint)
+        if verdict:
+            print(verdict)
+        if prediction.has_timeline:
+            print(f"timeline: windows of {prediction.window} frames ({prediction.window / pose.fps:.2f} s), "
+                  f"one every {prediction.stride} frames")
+            print(format_timeline(prediction.windows))
+        if args.out:
+            print(f"wrote {write_timeline(prediction.windows, args.out)}")
+        if args.render:
+            count = render_prediction(prediction, capture or args.video, args.render,
+                                      checkpoint.preprocess.min_score)
+            print(f"wrote {args.render} ({count} frames)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m helpers.predict",
-                                     description="Print the top-k action classes for a clip.")
+                                     description="Print the top-k action classes for a clip of keypoints or a "
+                                                 "video (with a timeline over sliding windows).")
     parser.add_argument("--ckpt", required=True, help="checkpoint, e.g. runs/improved/best.pt")
-    parser.add_argument("--input", required=True,
-                        help="pickle with one annotation dict, a list of them, or a dataset (then use --clip)")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--input", help="pickle with one annotation dict, a list of them, or a dataset (then "
+                                        "use --clip)")
+    source.add_argument("--video", help="video file (mp4, avi, mov, mkv, webm), or a camera index such as 0")
     parser.add_argument("--clip", help="frame_dir of the clip to predict, e.g. v_ApplyEyeMakeup_g01_c01")
     parser.add_argument("--top-k", type=int, default=3, help="number of classes to print (default 3)")
     add_device_argument(parser, default="auto")
+    video = parser.add_argument_group("videos")
+    video.add_argument("--window", type=int, help="timeline window in frames (default: the checkpoint's "
+                                                  "preprocess.length)")
+    video.add_argument("--stride", type=int, help="frames between window starts (default: half a window)")
+    video.add_argument("--out", help="write the timeline as .csv or .json")
+    video.add_argument("--render", help="write the video with skeleton and label drawn, .mp4 or .gif")
+    video.add_argument("--max-seconds", type=float, help="stop reading after this many seconds (a camera "
+                                                         "reads 10 s unless told otherwise)")
+    video.add_argument("--stream", action="store_true", help="read a file frame by frame as a camera is read "
+                                                             "(no frame count, no cache)")
+    video.add_argument("--no-cache", action="store_true", help="estimate the keypoints again (the cache is "
+                                                                "neither read nor written)")
+    BlazePose.add_arguments(parser)
     return parser
 
 
@@ -83,9 +190,15 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.top_k < 1:
         raise UserInputError(f"--top-k must be at least 1, got {args.top_k}")
+    if args.video is None:
+        for flag in ("window", "stride", "out", "render", "max_seconds"):
+            if getattr(args, flag) is not None:
+                raise UserInputError(f"--{flag.replace('_', '-')} applies to --video only")
     checkpoint = load_checkpoint(args.ckpt)
-    for clip in read_clips(args.input, args.clip):
-        describe_prediction(checkpoint, clip, args.top_k, args.device or "auto")
+    if args.video is not None:
+        predict_video(args, checkpoint)
+    else:
+        predict_keypoints(args, checkpoint)
     return 0
 
 

@@ -43,6 +43,13 @@ class Layout:
             parent[child] = par
         return parent
 
+    def joint_sides(self) -> tuple[str, ...]:
+        """'left', 'right' or 'centre' per joint, from `left_right` (for drawing by body side)."""
+        sides = ["centre"] * self.num_joints
+        for left, right in self.left_right:
+            sides[left], sides[right] = "left", "right"
+        return tuple(sides)
+
     def flip_permutation(self) -> np.ndarray:
         """Joint permutation, shape (V,), that swaps every left joint with its right twin."""
         perm = np.arange(self.num_joints)

@@ -25,9 +25,10 @@ FORMAT_VERSION = 1
 
 def save_checkpoint(path: str | os.PathLike, model: nn.Module, config: Config, class_names: list[str],
                     layout: Layout, in_channels: int, model_kwargs: dict, epoch: int, metrics: dict,
-                    resume: dict | None = None) -> Path:
+                    resume: dict | None = None, data_source: str | None = None) -> Path:
     """Write the checkpoint of `model` (unwrapped from DistributedDataParallel) atomically;
-    `resume`: the training state to continue from (plain types and CPU tensors)."""
+    `resume`: the training state to continue from (plain types and CPU tensors); `data_source`: the
+    dataset it was trained on (a file path)."""
     state = {
         "format_version": FORMAT_VERSION,
         "model_name": config.model.name,
@@ -40,6 +41,7 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, config: Config, c
         "config": config.to_dict(),
         "epoch": epoch,
         "metrics": {k: float(v) for k, v in metrics.items()},
+        "data_source": None if data_source is None else str(data_source),
     }
     if resume is not None:
         state["resume"] = resume

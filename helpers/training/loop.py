@@ -216,12 +216,12 @@ def _fit(config: Config, dataset: SkeletonDataset | None, run_dir: Path, device:
                 save_epoch_probabilities(run_dir, epoch, val_probabilities[-1])
             saved = (model, config, dataset.class_names, dataset.layout, in_channels, kwargs, epoch, metrics)
             if improved:
-                save_checkpoint(run_dir / "best.pt", *saved)
+                save_checkpoint(run_dir / "best.pt", *saved, data_source=dataset.source)
             resume_state = {"epoch": epoch, "step": step, "best_score": best_f1, "best_epoch": best_epoch,
                             "history": history, "optimizer": to_cpu(optimizer.state_dict()),
                             "scaler": scaler.state_dict(), "data_order": generator.get_state(), "rng": rng,
                             "world_size": world.size}
-            save_checkpoint(run_dir / "last.pt", *saved, resume=resume_state)
+            save_checkpoint(run_dir / "last.pt", *saved, resume=resume_state, data_source=dataset.source)
             atomic_write_text(run_dir / "history.csv", history_csv(history))
 
     if world.is_main:

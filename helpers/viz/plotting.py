@@ -18,6 +18,12 @@ from helpers.io import atomic_write
 from helpers.data.layouts import Layout
 
 
+# Colours shared by every skeleton drawing: joints are shaded by score with SCORE_CMAP (0..1);
+# drawn over video, bones take the colour of their body side (the layout's left/right pairs).
+SCORE_CMAP = "viridis"
+SIDE_COLOURS = {"left": "tab:blue", "right": "tab:orange", "centre": "tab:gray"}
+
+
 def save_figure(figure, path, dpi: int = 120) -> None:
     """Save a figure as PNG atomically and close it."""
     buffer = io.BytesIO()
@@ -65,7 +71,7 @@ def plot_confusion_matrix(matrix: np.ndarray, class_names: list[str], title: str
 
 
 def draw_skeleton(axis, joints: np.ndarray, layout: Layout, scores: np.ndarray | None = None,
-                  min_score: float = 0.0, color: str = "tab:blue", invert_y: bool = True, cmap: str = "viridis"):
+                  min_score: float = 0.0, color: str = "tab:blue", invert_y: bool = True, cmap: str = SCORE_CMAP):
     """Draw one frame of one person: joints (V, 2), bones from `layout.edges`.
 
     Joints scored below `min_score` (and their bones) are skipped; with `scores`,

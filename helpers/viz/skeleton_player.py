@@ -8,6 +8,9 @@ Both draw with `helpers.viz.plotting.draw_skeleton`, so bones come from the layo
   as base64 PNG, its own JavaScript slider and buttons), made offline: the
   Font Awesome stylesheet it links from a CDN is removed and the icons replaced
   by plain characters, so the animation plays and scrubs in a static HTML file.
+- `image_player(...)` and `image_animation_html(...)`: the same two for ready-made
+  pictures, e.g. video frames with the skeleton drawn over them
+  (`helpers.viz.video_overlay.preview_frames`); the animation embeds JPEG frames.
 """
 from __future__ import annotations
 
@@ -104,6 +107,55 @@ def animation_html(keypoint: np.ndarray, layout: Layout, scores: np.ndarray | No
     animation = FuncAnimation(figure, update, frames=len(frames), interval=1000 / fps, blit=False)
     try:
         html = animation.to_jshtml(fps=fps, default_mode="loop")
+    finally:
+        plt.close(figure)
+    return offline_jshtml(html)
+
+
+def image_player(images: list[np.ndarray], labels: list[str] | None = None, interval_ms: int = 100):
+    """A JupyterLab player over RGB images (H, W, 3) uint8: Play button + frame slider.  Returns an ipywidgets VBox."""
+    import io
+
+    import ipywidgets as widgets
+    from PIL import Image
+
+    def jpeg(index: int) -> bytes:
+        buffer = io.BytesIO()
+        Image.fromarray(images[index]).save(buffer, format="JPEG", quality=85)
+        return buffer.getvalue()
+
+    view = widgets.Image(value=jpeg(0), format="jpeg")
+    caption = widgets.Label(labels[0] if labels else "")
+    play = widgets.Play(value=0, min=0, max=len(images) - 1, step=1, interval=interval_ms, description="Play")
+    slider = widgets.IntSlider(value=0, min=0, max=len(images) - 1, step=1, description="frame")
+    widgets.jslink((play, "value"), (slider, "value"))
+
+    def show(change) -> None:
+        view.value = jpeg(change["new"])
+        if labels:
+            caption.value = labels[change["new"]]
+
+    slider.observe(show, names="value")
+    return widgets.VBox([widgets.HBox([play, slider, caption]), view])
+
+
+def image_animation_html(images: list[np.ndarray], fps: int = 8, dpi: int = 72) -> str:
+    """A self-contained HTML animation (JPEG frames + JS slider/buttons) of RGB images (H, W, 3) uint8,
+    shown at their own pixel size."""
+    height, width = images[0].shape[:2]
+    figure = plt.figure(figsize=(width / dpi, height / dpi), dpi=dpi)
+    axis = figure.add_axes((0, 0, 1, 1))
+    axis.set_axis_off()
+    shown = axis.imshow(images[0])
+
+    def update(index: int):
+        shown.set_data(images[index])
+        return [shown]
+
+    animation = FuncAnimation(figure, update, frames=len(images), interval=1000 / fps, blit=False)
+    try:
+        with plt.rc_context({"animation.frame_format": "jpeg"}):   # photos: JPEG is a fraction of PNG's size
+            html = animation.to_jshtml(fps=fps, default_mode="loop")
     finally:
         plt.close(figure)
     return offline_jshtml(html)

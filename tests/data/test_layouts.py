@@ -25,6 +25,8 @@ def test_layout_invariants(layout):
     for shoulder, hip in layout.torso:
         assert "shoulder" in layout.joint_names[shoulder] and "hip" in layout.joint_names[hip]
     assert all("hip" in layout.joint_names[j] for j in layout.center)
+    for name, side in zip(layout.joint_names, layout.joint_sides()):
+        assert side == ("left" if name.startswith("left") else "right" if name.startswith("right") else "centre")
 
 
 def test_lookup_by_name_and_joint_count():

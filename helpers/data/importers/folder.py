@@ -74,7 +74,7 @@ def read_numpy_clip(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     path = Path(path)
     score = None
     try:
-        if path.suffix == ".npy":
+        if path.suffix.lower() == ".npy":
             array = np.load(path, allow_pickle=False)
         else:
             with np.load(path, allow_pickle=False) as archive:
@@ -100,14 +100,19 @@ def read_numpy_clip(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
 def read_clip_file(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """keypoint (M, T, V, 2), score (M, T, V) of one clip file (.json, .npy or .npz)."""
     path = Path(path)
-    if path.suffix == ".json":
+    if path.suffix.lower() == ".json":
         return to_clip_arrays(read_json_clip(path), str(path))
     array, score = read_numpy_clip(path)
     return to_clip_arrays(array, str(path), score)
 
 
-def find_clip_files(root: str | Path) -> tuple[list[str], list[tuple[str, Path]], list[Path]]:
-    """Class names (sorted folder names), (class, file) pairs, and ignored paths under `root`."""
+def find_clip_files(root: str | Path, suffixes: tuple[str, ...] = CLIP_SUFFIXES,
+                    what: str = "clip") -> tuple[list[str], list[tuple[str, Path]], list[Path]]:
+    """Class names (sorted folder names), (class, file) pairs, and ignored paths under `root`.
+
+    A file belongs when its suffix (case-insensitive) is one of `suffixes`; `what` names
+    the files in messages ('clip', 'video').
+    """
     root = Path(root)
     if not root.is_dir():
         fail(root, "folder not found")
@@ -117,14 +122,26 @@ def find_clip_files(root: str | Path) -> tuple[list[str], list[tuple[str, Path]]
     files = []
     for class_dir in class_dirs:
         clips = sorted(p for p in class_dir.iterdir() if not p.name.startswith("."))
-        found = [p for p in clips if p.is_file() and p.suffix in CLIP_SUFFIXES]
+        found = [p for p in clips if p.is_file() and p.suffix.lower() in suffixes]
         if not found:
-            fail(class_dir, f"class folder has no clip files ({', '.join(CLIP_SUFFIXES)})")
+            fail(class_dir, f"class folder has no {what} files ({', '.join(suffixes)})")
         files += [(class_dir.name, p) for p in found]
         ignored += [p for p in clips if p not in found]
     if not files:
-        fail(root, f"no clip files found; expected ROOT/<class>/<clip>{'|'.join(CLIP_SUFFIXES)}")
+        fail(root, f"no {what} files found; expected ROOT/<class>/<{what}>{'|'.join(suffixes)}")
     return [d.name for d in class_dirs], files, ignored
+
+
+def clip_ids(files: list[tuple[str, Path]]) -> list[str]:
+    """`<class>/<file stem>` per (class, file) pair; two files of one class with the same stem are refused."""
+    ids, first_file = [], {}
+    for class_name, path in files:
+        clip_id = f"{class_name}/{path.stem}"
+        if clip_id in first_file:
+            fail(path, f"clip id {clip_id!r} is also given by {first_file[clip_id].name} (same stem)")
+        first_file[clip_id] = path
+        ids.append(clip_id)
+    return ids
 
 
 def generate_split(ids: list[str], labels: list[int], test_fraction: float = 0.3, seed: int = 0) -> dict:
@@ -138,10 +155,10 @@ def generate_split(ids: list[str], labels: list[int], test_fraction: float = 0.3
     return {"train1": [i for i in ids if i not in test], "test1": [i for i in ids if i in test]}
 
 
-def read_split_file(path: str | Path, ids: list[str]) -> dict:
+def read_split_file(path: str | Path, ids: list[str], suffixes: tuple[str, ...] = CLIP_SUFFIXES) -> dict:
     """Splits from a JSON `{"train1": [ids]}` or text (`<split> <clip id>` lines, `#` comments) file.
 
-    An entry is a clip id, or a clip file name / stem that matches exactly one clip.
+    An entry is a clip id, or a clip file name (one of `suffixes`) / stem that matches exactly one clip.
     """
     path = Path(path)
     if not path.is_file():
@@ -174,7 +191,7 @@ def read_split_file(path: str | Path, ids: list[str]) -> dict:
     def resolve(entry, split_name: str) -> str:
         if not isinstance(entry, str):
             fail(path, f"split {split_name!r}: entries must be clip id strings, got {entry!r}")
-        name = entry[: -len(Path(entry).suffix)] if Path(entry).suffix in CLIP_SUFFIXES else entry
+        name = entry[: -len(Path(entry).suffix)] if Path(entry).suffix.lower() in suffixes else entry
         if name in known:
             return name
         matches = by_stem.get(name, [])
@@ -204,17 +221,12 @@ def convert_folder(root: str | Path, layout_name: str | None = None, split_file:
                    img_shape: tuple[int, int] | None = None) -> dict:
     """A dataset dict from `root/<class>/<clip>.json|.npy|.npz` (formats in the module docstring)."""
     class_names, files, _ = find_clip_files(root)
+    ids = clip_ids(files)
     arrays, joint_counts = [], {}
-    for class_name, path in files:
+    for clip_id, (class_name, path) in zip(ids, files):
         keypoint, score = read_clip_file(path)
         joint_counts.setdefault(keypoint.shape[2], str(path))
-        arrays.append((f"{class_name}/{path.stem}", class_names.index(class_name), keypoint, score, path))
-    ids = [a[0] for a in arrays]
-    first_file: dict[str, Path] = {}
-    for clip_id, *_, path in arrays:
-        if clip_id in first_file:
-            fail(path, f"clip id {clip_id!r} is also given by {first_file[clip_id].name} (same stem)")
-        first_file[clip_id] = path
+        arrays.append((clip_id, class_names.index(class_name), keypoint, score, path))
     layout = resolve_layout(joint_counts, layout_name)
     annotations = [make_annotation(clip_id, label, keypoint, score, dtype, img_shape)
                    for clip_id, label, keypoint, score, _ in arrays]
