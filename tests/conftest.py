@@ -10,6 +10,7 @@ import pytest
 
 from helpers.data.layouts import COCO17
 from helpers.paths import shared_data_dir
+from helpers.pose.base import PoseEstimator
 
 
 def real_data_path(*parts: str) -> Path:
@@ -136,3 +137,62 @@ def seeded_training_losses(make_model, make_optimizer, steps: int = 5) -> list[f
         optimizer.step()
         losses.append(loss.item())
     return losses
+
+
+# ---- videos and pose estimation ---------------------------------------------------
+
+def require_mediapipe() -> None:
+    """Skip (outside CI) or fail (in CI, where scripts/setup.sh installs it) without mediapipe."""
+    try:
+        import mediapipe  # noqa: F401
+    except ImportError:
+        message = "mediapipe is not installed; scripts/setup.sh installs it (requirements-nodeps.txt)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def pushfit_video(name: str) -> Path:
+    """A real push-up video of ../shared/data/pushfit_sample ('correct10' or 'wrong101')."""
+    kind = "correct" if name.startswith("correct") else "wrong"
+    return real_data_path("pushfit_sample", "videos", kind, f"{name}.mp4")
+
+
+def write_test_video(path, frames: int = 12, size: tuple[int, int] = (48, 64), fps: float = 25.0,
+                     brightness: int | None = None) -> Path:
+    """A small MP4 (mp4v) whose frame t is filled with grey level 40 + 10 t (or `brightness`), (H, W) = size."""
+    import cv2
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    height, width = size
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    for t in range(frames):
+        level = brightness if brightness is not None else min(250, 40 + 10 * t)
+        writer.write(np.full((height, width, 3), level, np.uint8))
+    writer.release()
+    return path
+
+
+class FakeEstimator(PoseEstimator):
+    """A PoseEstimator without MediaPipe: a fixed COCO-17 pose shifted by each frame's mean
+    brightness; frames darker than 20 have nobody in them.  Counts the frames it was given."""
+
+    layout = COCO17
+    calls = 0   # frames estimated in this process, by all instances
+
+    def __init__(self, offset: float = 0.0):
+        self.offset = offset
+
+    def settings(self) -> dict:
+        return {"estimator": "fake", "offset": self.offset}
+
+    def track(self, frames):
+        base = np.stack([np.arange(17) * 2.0, np.arange(17) * 3.0], axis=1).astype(np.float32)   # (17, 2)
+        for frame in frames:
+            FakeEstimator.calls += 1
+            level = float(frame.mean())
+            if level < 20:
+                yield np.zeros((17, 2), np.float32), np.zeros(17, np.float32)
+            else:
+                yield base + level + self.offset, np.full(17, 0.9, np.float32)

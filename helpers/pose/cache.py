@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,7 @@ def load(entry: Path, source: str) -> VideoPose | None:
         with np.load(entry, allow_pickle=False) as stored:
             keypoint, score = stored["keypoint"], stored["score"]
             fps, img_shape, layout = float(stored["fps"]), tuple(int(s) for s in stored["img_shape"]), str(stored["layout"])
-    except (OSError, ValueError, KeyError, EOFError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
     frames = keypoint.shape[0] if keypoint.ndim == 3 else -1
     if frames < 1 or keypoint.shape[2:] != (2,) or score.shape != keypoint.shape[:2] or len(img_shape) != 2:
