@@ -36,6 +36,7 @@ SHOWN_IDS = 8   # clip ids listed when --clip is missing or unknown
 
 def clip_choice_error(path, ids: list[str], wanted: str | None) -> UserInputError:
     """'--clip is missing / unknown' naming a close match (difflib) and the first ids."""
+    ids = sorted(ids)
     listed = ", ".join(ids[:SHOWN_IDS]) + (f", ... ({len(ids)} in all)" if len(ids) > SHOWN_IDS else "")
     if wanted is None:
         return UserInputError(f"{path}: holds {len(ids)} clips; choose one with --clip FRAME_DIR: {listed}")

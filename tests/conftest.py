@@ -109,11 +109,14 @@ def tiny_dataset_path(tmp_path, tiny_dataset_dict) -> Path:
     return save_dataset(tiny_dataset_dict, tmp_path / "tiny.pkl")
 
 
-@pytest.fixture(autouse=True)
-def _private_cache_dir(tmp_path_factory, monkeypatch):
-    """Dataset caches built by tests go to a temp folder, never into the project's data/.cache."""
-    if "SKELETON_ACTIONS_CACHE" not in os.environ:
-        monkeypatch.setenv("SKELETON_ACTIONS_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_dir(tmp_path_factory):
+    """Dataset and keypoint caches built by tests go to a temp folder, never into the project's data/.cache
+    (session-wide, so that module- and session-scoped fixtures use it as well)."""
+    with pytest.MonkeyPatch.context() as patch:
+        if "SKELETON_ACTIONS_CACHE" not in os.environ:
+            patch.setenv("SKELETON_ACTIONS_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+        yield
 
 
 def seeded_training_losses(make_model, make_optimizer, steps: int = 5) -> list[float]:
@@ -196,3 +199,35 @@ class FakeEstimator(PoseEstimator):
                 yield np.zeros((17, 2), np.float32), np.zeros(17, np.float32)
             else:
                 yield base + level + self.offset, np.full(17, 0.9, np.float32)
+
+
+PUSHFIT_SUBSET = ("correct10", "correct1", "wrong101", "wrong1")   # short ones: 45-83 frames, 320x240-640x360
+
+
+@pytest.fixture(scope="session")
+def pushfit_dataset(tmp_path_factory) -> Path:
+    """Four real push-up videos (two per class), linked into ROOT/<class>/, converted with BlazePose by
+    `python -m helpers.convert videos` with 2 workers; test1 holds one video of each class."""
+    require_mediapipe()
+    root = tmp_path_factory.mktemp("pushfit") / "videos"
+    for name in PUSHFIT_SUBSET:
+        target = root / ("correct" if name.startswith("correct") else "wrong") / f"{name}.mp4"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(pushfit_video(name))
+    out = root.parent / "pushfit.pkl"
+    assert run_convert("videos", root, "--out", out, "--workers", "2", "--test-fraction", "0.5") == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def pushfit_checkpoint(pushfit_dataset) -> Path:
+    """best.pt of a tiny LSTM trained for 2 epochs on `pushfit_dataset` (classes correct, wrong)."""
+    from helpers.data.dataset import load_dataset
+    from helpers.training.loop import train
+    from tests.training.test_loop import tiny_config
+
+    config = tiny_config(epochs=2)
+    config.data.path, config.data.val_fraction = str(pushfit_dataset), 0.0
+    run = pushfit_dataset.parent / "run"
+    train(config, load_dataset(pushfit_dataset), run, verbose=False)
+    return run / "best.pt"

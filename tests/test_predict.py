@@ -1,9 +1,13 @@
-"""`python -m helpers.predict` end to end on the real UCF101 sample, and its input errors."""
+"""`python -m helpers.predict` end to end on the real UCF101 sample and real push-up videos, and its input
+errors and warnings."""
+import csv
 import pickle
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+import torch
 
 from helpers.data.dataset import load_dataset, save_dataset, to_dict
 from helpers.predict import main as predict_main
@@ -63,6 +67,10 @@ def test_cli_user_errors_are_one_line_without_traceback(sample_checkpoint, ucf_s
         (predict_main, ["--ckpt", ckpt, "--input", str(evil)], "refused to load pickle"),
         (predict_main, ["--ckpt", str(tmp_path / "none.pt"), "--input", str(evil)], "checkpoint not found"),
         (predict_main, ["--ckpt", ckpt, "--input", sample, "--clip", "v_X_g01_c01"], "no clip with frame_dir 'v_X_g01_c01'"),
+        (predict_main, ["--ckpt", ckpt, "--input", sample, "--window", "10"], "--window applies to --video only"),
+        (predict_main, ["--ckpt", ckpt, "--video", str(evil)], "cannot be read as a video"),
+        (predict_main, ["--ckpt", ckpt, "--video", str(tmp_path / "none.mp4")], "video file not found"),
+        (predict_main, ["--ckpt", ckpt, "--video", str(evil), "--render", "x.avi"], "can only write .mp4 or .gif"),
         (train_command.main, ["--config", str(tmp_path / "missing.yaml")], "config file not found"),
     ]
     for main, args, message in cases:
@@ -83,3 +91,99 @@ def test_commands_have_help():
     for module, option in ((train_command, "--recipe"), (evaluate, "--ckpt"), (predict, "--ckpt")):
         text = module.build_parser().format_help()
         assert text.startswith(f"usage: {module.build_parser().prog}") and option in text, module
+
+
+def test_missing_or_mistyped_clip_lists_the_ids_and_a_close_match(sample_checkpoint, ucf_sample_path, capsys):
+    from helpers.cli import run_command
+
+    ckpt, sample = str(sample_checkpoint), str(ucf_sample_path)
+    assert run_command(predict_main, ["--ckpt", ckpt, "--input", sample]) == 2
+    err = capsys.readouterr().err
+    assert "holds 6 clips; choose one with --clip FRAME_DIR: v_ApplyEyeMakeup_g01_c01, v_ApplyEyeMakeup_g01_c02, " in err
+    assert run_command(predict_main, ["--ckpt", ckpt, "--input", sample, "--clip", "v_ApplyEyeMakeup_g1_c01"]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean 'v_ApplyEyeMakeup_g01_c01'?" in err and "Clips: v_ApplyEyeMakeup_g01_c01" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_true_label_and_warnings_when_the_checkpoint_does_not_fit(sample_checkpoint, ucf_sample_path, tmp_path,
+                                                                 capsys):
+    from helpers.paths import synthetic_dataset_path
+
+    args = ["--input", str(ucf_sample_path), "--clip", "v_ApplyEyeMakeup_g01_c01"]
+    predict_main(["--ckpt", str(sample_checkpoint), *args])
+    captured = capsys.readouterr()
+    assert "true label: ApplyEyeMakeup (predicted " in captured.out and "warning" not in captured.err
+    # the same weights as if trained on the built-in synthetic classes (e.g. the notebook series' models)
+    state = torch.load(sample_checkpoint, weights_only=True)
+    state["class_names"] = ["Bowing", "Clapping"]
+    state["data_source"] = str(synthetic_dataset_path().with_name("synthetic_default-0123456789.pkl"))
+    synthetic = tmp_path / "synthetic.pt"
+    torch.save(state, synthetic)
+    predict_main(["--ckpt", str(synthetic), *args])
+    captured = capsys.readouterr()
+    assert "trained on the built-in SYNTHETIC dataset (classes Bowing, Clapping)" in captured.err
+    assert "the input's classes (ApplyEyeMakeup, ApplyLipstick, Archery, BabyCrawling, ... (101 classes))" in captured.err
+    assert "true label: ApplyEyeMakeup (not one of the checkpoint's classes)" in captured.out
+
+
+def test_a_training_clip_of_the_checkpoints_own_file_is_flagged(sample_checkpoint, capsys):
+    source = torch.load(sample_checkpoint, weights_only=True)["data_source"]
+    clip = load_dataset(source).split["train1"][0]
+    predict_main(["--ckpt", str(sample_checkpoint), "--input", source, "--clip", clip])
+    assert f"clip {clip} is in train1 of {source}, on which the checkpoint was trained" in capsys.readouterr().err
+
+
+# ---- videos ------------------------------------------------------------------------
+
+def test_predict_a_long_real_video_with_timeline_csv_and_rendering(pushfit_checkpoint, tmp_path, capsys):
+    from tests.conftest import pushfit_video
+
+    video = pushfit_video("correct111")                       # 550 frames, 55 fps, 1920x1080, 10 s
+    out, render = tmp_path / "timeline.csv", tmp_path / "render.gif"
+    assert predict_main(["--ckpt", str(pushfit_checkpoint), "--video", str(video), "--window", "110",
+                         "--stride", "55", "--out", str(out), "--render", str(render)]) == 0
+    printed = capsys.readouterr().out
+    assert "correct111.mp4: 550 frames (10.0 s) at 55.00 fps, 1920x1080, a person in 5" in printed
+    assert "whole clip (550 frames):" in printed and "true label: correct (predicted " in printed
+    assert "timeline: windows of 110 frames (2.00 s), one every 55 frames" in printed
+    rows = list(csv.DictReader(out.open()))
+    assert [(int(r["start_frame"]), int(r["end_frame"])) for r in rows] == [(s, s + 110) for s in range(0, 441, 55)]
+    assert {r["label"] for r in rows} <= {"correct", "wrong"} and float(rows[0]["end_s"]) == pytest.approx(2.0)
+    assert float(rows[3]["p_correct"]) + float(rows[3]["p_wrong"]) == pytest.approx(1.0, abs=1e-3)
+    from PIL import Image
+
+    gif = Image.open(render)
+    assert gif.n_frames == 92 and gif.size == (480, 270)      # 55 fps thinned to at most 10: every 6th frame
+
+
+def test_a_video_read_as_a_stream_takes_the_camera_path(pushfit_checkpoint, tmp_path, capsys):
+    from helpers.pose.blazepose import BlazePose
+    from helpers.pose.extract import extract_video
+    from helpers.video.reader import read_frames
+    from tests.conftest import pushfit_video
+
+    video = pushfit_video("wrong101")                         # 57 frames at 25 fps, 320x240
+    render = tmp_path / "stream.mp4"
+    assert predict_main(["--ckpt", str(pushfit_checkpoint), "--video", str(video), "--stream",
+                         "--max-seconds", "1.2", "--window", "64", "--render", str(render)]) == 0
+    printed = capsys.readouterr().out
+    assert "wrong101.mp4: 30 frames (1.2 s) at 25.00 fps, 320x240" in printed and "from the cache" not in printed
+    assert "timeline" not in printed and "true label: wrong" in printed          # 30 frames: within one window
+    frames = read_frames(render)
+    assert len(frames) == 30 and frames[0].shape == (240, 320, 3)
+    original = read_frames(video, [5])[0].astype(int)
+    assert np.abs(frames[5].astype(int) - original).mean() > 1.0                # skeleton and caption drawn
+    whole = extract_video(video, BlazePose())                 # the file path, from the cache
+    streamed = BlazePose().estimate(read_frames(video)[:30])[0]
+    np.testing.assert_allclose(whole.keypoint[:30], streamed, atol=0.01)
+
+
+def test_a_video_without_anybody_is_refused(pushfit_checkpoint, tmp_path, capsys):
+    from helpers.cli import run_command
+    from tests.conftest import require_mediapipe, write_test_video
+
+    require_mediapipe()
+    blank = write_test_video(tmp_path / "blank.mp4", frames=8, size=(120, 160), brightness=90)
+    assert run_command(predict_main, ["--ckpt", str(pushfit_checkpoint), "--video", str(blank)]) == 2
+    assert "blank.mp4: nobody detected in any of its 8 frames" in capsys.readouterr().err

@@ -9,6 +9,7 @@ error, so an interrupted render never leaves a truncated video behind.
 """
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Iterable
@@ -40,7 +41,7 @@ class VideoWriter:
     def __init__(self, path: str | os.PathLike, fps: float):
         self.path, self.fps = check_writable(path), float(fps)
         self.gif = self.path.suffix.lower() == ".gif"
-        self.gif_step = max(1, round(self.fps / GIF_MAX_FPS))
+        self.gif_step = max(1, math.ceil(self.fps / GIF_MAX_FPS - 1e-9))
         self._target = atomic_path(self.path)
         self._temp: Path | None = None
         self._encoder = None

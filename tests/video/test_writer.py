@@ -20,7 +20,7 @@ def test_mp4_and_gif_round_trip(tmp_path):
     assert levels[0] == pytest.approx(0, abs=3) and all(a < b for a, b in zip(levels, levels[1:]))
     write_video(tmp_path / "a.gif", _frames(), fps=25)
     gif = Image.open(tmp_path / "a.gif")
-    assert gif.n_frames == 5 and gif.size == (64, 48)      # thinned from 25 to at most 10 fps: every 2nd frame
+    assert gif.n_frames == 4 and gif.size == (64, 48)      # thinned from 25 to at most 10 fps: every 3rd frame
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.gif", "a.mp4"]
 
 

@@ -7,7 +7,7 @@ from helpers.data.dataset import validate_dataset
 from helpers.data.importers.videos import convert_videos, find_videos
 from helpers.data.source import open_dataset
 from helpers.errors import UserInputError
-from tests.conftest import FakeEstimator, pushfit_video, require_mediapipe, run_convert, write_test_video
+from tests.conftest import FakeEstimator, run_convert, write_test_video
 
 
 def _video_folder(root, broken=True, dark=True):
@@ -80,20 +80,6 @@ def test_split_file_and_argument_errors(tmp_path):
     assert run_convert("videos", root, "--out", tmp_path / "x.pkl", "--model-complexity", "2") == 2
     assert run_convert("videos", root, "--out", tmp_path / "x.pkl", "--split-file", split, "--seed", "1") == 2
     assert not (tmp_path / "x.pkl").exists()
-
-
-@pytest.fixture(scope="module")
-def pushfit_dataset(tmp_path_factory):
-    """Four real push-up videos (two per class, linked into a folder) converted with BlazePose, 2 workers."""
-    require_mediapipe()
-    root = tmp_path_factory.mktemp("pushfit") / "videos"
-    for name in ("correct10", "correct1", "wrong101", "wrong1"):
-        target = root / ("correct" if name.startswith("correct") else "wrong") / f"{name}.mp4"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.symlink_to(pushfit_video(name))
-    out = root.parent / "pushfit.pkl"
-    assert run_convert("videos", root, "--out", out, "--workers", "2", "--test-fraction", "0.5") == 0
-    return out
 
 
 def test_real_videos_convert_and_open_as_a_dataset(pushfit_dataset, capsys):
