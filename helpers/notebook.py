@@ -1,5 +1,7 @@
 """Settings of the notebook series 01-05: which config, smoke mode, where results go, which models.
 
+(Notebook 06, your own videos, has its own settings: helpers.notebook_videos.)
+
 One setting switches the whole series to another dataset: the environment
 variable SKELETON_ACTIONS_CONFIG (a dataset file, e.g. configs/ucf101_5cls.yaml;
 default configs/synthetic.yaml, the built-in synthetic dataset).  With CI set

@@ -2,7 +2,7 @@
 """Make the series notebooks commit-ready.
 
     python scripts/clean_notebooks.py             # clean notebooks/*.ipynb in place
-    python scripts/clean_notebooks.py --execute   # run 01-05 (full default run), store their outputs, clean them
+    python scripts/clean_notebooks.py --execute   # run 01-06 (full default run), store their outputs, clean them
 
 Cleaning removes what changes from run to run or needs a live kernel: execution
 timestamps, widget state and widget views, the Python version, odd kernelspecs
@@ -27,7 +27,7 @@ from helpers.tools.report import NOTEBOOK_DIR, NOTEBOOKS, NotebookFailed, build_
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks (default: notebooks/01..05)")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks (default: notebooks/01..06)")
     parser.add_argument("--execute", action="store_true",
                         help="run the notebooks first (fresh kernel each, in order) and store their outputs")
     args = parser.parse_args(argv)

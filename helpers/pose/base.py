@@ -81,10 +81,11 @@ class VideoPose:
     def duration(self) -> float:
         return self.frames / self.fps
 
-    def describe(self) -> str:
+    def describe(self, name: str | None = None) -> str:
+        """'<source or name>: T frames (s) at fps, WxH, a person in N of them (%)'."""
         height, width = self.img_shape
         share = self.person_frames / max(1, self.frames)
-        return (f"{self.source}: {self.frames} frames ({self.duration:.1f} s) at {self.fps:.2f} fps, "
+        return (f"{name or self.source}: {self.frames} frames ({self.duration:.1f} s) at {self.fps:.2f} fps, "
                 f"{width}x{height}, a person in {self.person_frames} of them ({share:.0%})")
 
     def clip(self, frame_dir: str, label: int = 0, dtype: str = "float32") -> dict:

@@ -1,4 +1,4 @@
-"""Command: run the notebook series 01-05 and write an offline HTML report.
+"""Command: run the notebook series 01-06 and write an offline HTML report.
 
     python -m helpers.tools.report [--out DIR] [--no-execute] [--timeout S] [NOTEBOOK ...]
 
@@ -41,6 +41,7 @@ NOTEBOOKS = (
     "03_baseline_training.ipynb",
     "04_improved_training.ipynb",
     "05_comparative_evaluation.ipynb",
+    "06_your_own_videos.ipynb",
 )
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -323,7 +324,7 @@ def index_html(runs: list[dict], comparison: dict | None, smoke: bool, pages: li
 def build_report(notebooks: list[str | Path] | None = None, out_dir: str | Path | None = None,
                  execute: bool = True, timeout: int = 1800, save_notebooks_to: str | Path | None = None,
                  progress: bool = True) -> Path:
-    """Run `notebooks` (default: the series 01-05) in order and write the HTML report; returns index.html.
+    """Run `notebooks` (default: the series 01-06) in order and write the HTML report; returns index.html.
 
     With `save_notebooks_to`, the executed and cleaned notebooks are written there
     as well (e.g. back into notebooks/ to commit them with their outputs).
@@ -383,10 +384,10 @@ def build_report(notebooks: list[str | Path] | None = None, out_dir: str | Path 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m helpers.tools.report",
-        description="Run the notebooks 01-05 in order on fresh kernels and write an offline HTML report "
+        description="Run the notebooks 01-06 in order on fresh kernels and write an offline HTML report "
                     "(runs/report/index.html; runs/report_smoke with CI set). SKELETON_ACTIONS_CONFIG picks "
                     "the config (default configs/synthetic.yaml).")
-    parser.add_argument("notebooks", nargs="*", help="notebooks to run, in order (default: notebooks/01..05)")
+    parser.add_argument("notebooks", nargs="*", help="notebooks to run, in order (default: notebooks/01..06)")
     parser.add_argument("--out", help="report folder (default: runs/report, or runs/report_smoke when CI is set)")
     parser.add_argument("--no-execute", action="store_true",
                         help="export the notebooks' stored outputs without running them")

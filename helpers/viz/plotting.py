@@ -233,3 +233,29 @@ def plot_histories(histories: dict[str, list[dict]], keys=("val_loss", "val_f1")
         axis.legend()
     figure.tight_layout()
     return figure
+
+
+def plot_timeline(windows, class_names: list[str], title: str = ""):
+    """Class probabilities over a video: one line per class at each window's centre (seconds), and the
+    most probable class of every window as a band along the top.  `windows`: helpers.evaluation.timeline rows."""
+    figure, axis = plt.subplots(figsize=(10, 3.4))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    centres = [(window.start_s + window.end_s) / 2 for window in windows]
+    for index, name in enumerate(class_names):
+        colour = colours[index % len(colours)]
+        axis.plot(centres, [window.probabilities[name] for window in windows], marker="o", markersize=3,
+                  color=colour, label=name)
+    # each window's band reaches halfway to its neighbours' centres, so the bands tile the video
+    bounds = [windows[0].start_s] + [(a + b) / 2 for a, b in zip(centres, centres[1:])] + [windows[-1].end_s]
+    for window, start, end in zip(windows, bounds, bounds[1:]):
+        axis.axvspan(start, end, ymin=0.94, ymax=1.0, color=colours[class_names.index(window.label) % len(colours)],
+                     linewidth=0)
+    axis.set_ylim(0, 1.06)
+    axis.set_xlim(windows[0].start_s, windows[-1].end_s)
+    axis.set_xlabel("time (s), window centres")
+    axis.set_ylabel("probability")
+    axis.grid(alpha=0.3)
+    axis.legend(loc="lower right", fontsize=8)
+    axis.set_title(title or "predictions over sliding windows (band: most probable class)")
+    figure.tight_layout()
+    return figure
