@@ -10,7 +10,7 @@ and everything goes to runs/videos_smoke/ instead of runs/videos/.
 
     videos = VideoSettings.from_env(smoke_test)
     dataset = videos.convert()          # = python -m helpers.convert videos ROOT --out <results>/videos.pkl
-    history = videos.train(dataset)     # = python -m helpers.train --config configs/videos.yaml --recipe RECIPE
+    history = videos.train(dataset)     # = python -m helpers.train --config videos --recipe ddnet --set data.path=...
 """
 from __future__ import annotations
 
@@ -18,15 +18,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.config import Config, apply_overrides, load_config, read_yaml
+from helpers.config import Config, compose_config
 from helpers.data.dataset import SkeletonDataset
 from helpers.errors import UserInputError
 from helpers.notebook import SMOKE_EPOCHS, shown_path
 from helpers.paths import PROJECT_ROOT, runs_dir, shared_data_dir
 
 VIDEOS_ENV = "SKELETON_ACTIONS_VIDEOS"
-DATASET_CONFIG = PROJECT_ROOT / "configs" / "videos.yaml"
-RECIPE = PROJECT_ROOT / "configs" / "recipes" / "ddnet.yaml"
+DATASET_CONFIG = PROJECT_ROOT / "configs" / "videos.yaml"    # the dataset file: data and preprocess
+RECIPE = "ddnet"                                             # configs/recipes/ddnet.yaml
 SMOKE_VIDEOS_PER_CLASS = 3
 
 
@@ -77,7 +77,7 @@ class VideoSettings:
         return (f"videos  {shown_path(self.root)}  ({self.origin}; set {VIDEOS_ENV} to switch)\n"
                 f"mode    {mode}\n"
                 f"results {shown_path(self.out_dir)}\n"
-                f"config  {shown_path(DATASET_CONFIG)} + {shown_path(RECIPE)}")
+                f"config  {shown_path(DATASET_CONFIG)} + recipe {RECIPE}")
 
     def _repr_pretty_(self, printer, cycle):  # IPython shows the summary, not the dataclass
         printer.text(self.describe())
@@ -113,9 +113,8 @@ class VideoSettings:
 
     def config(self) -> Config:
         """configs/videos.yaml + the recipe, reading this notebook's dataset file (SMOKE_EPOCHS in smoke runs)."""
-        config = load_config(DATASET_CONFIG)
-        apply_overrides(config, read_yaml(RECIPE), str(RECIPE))
-        config.data.path = shown_path(self.dataset_path)   # relative to the project when inside it
+        # the notebook's own dataset file, relative to the project when inside it
+        config = compose_config(DATASET_CONFIG, RECIPE, {"data": {"path": shown_path(self.dataset_path)}})
         if self.smoke:
             config.train.epochs = SMOKE_EPOCHS
         return config

@@ -21,6 +21,9 @@ from helpers.errors import UserInputError
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 STREAM_FPS = 30.0   # assumed when a camera does not report its frame rate
+# FFmpeg's own complaints about a bad file (read when OpenCV first uses FFmpeg): the errors raised
+# here name the file and the reason instead
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,6 @@ class VideoReader:
     """Frames of one video file or camera (see the module docstring); use as a context manager."""
 
     def __init__(self, source: str | int | Path, as_stream: bool = False):
-        # FFmpeg's own complaints about a bad file: the error raised below names the file and the reason
-        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
         # imported here, not at module top, to keep start-up light for the keypoint-only commands
         import cv2
 
