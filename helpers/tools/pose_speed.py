@@ -42,13 +42,15 @@ def decode_speed(videos: list[Path]) -> dict:
     return {"frames": frames, "seconds": seconds, "frames_per_s": frames / seconds}
 
 
-def extraction_speed(videos: list[Path], workers: int) -> dict:
-    """Frames and seconds of estimating every video with `workers` processes (cache neither read nor written)."""
+def extraction_speed(videos: list[Path], workers: int, estimator=None) -> dict:
+    """Frames and seconds of estimating every video with `workers` processes (cache neither read nor written);
+    `estimator`: BlazePose with its defaults unless given."""
     from helpers.data.importers.videos import extract_folder
     from helpers.pose.blazepose import BlazePose
 
     started = time.perf_counter()
-    poses, reasons, _ = extract_folder(videos, BlazePose(), workers=workers, use_cache=False, progress=False)
+    poses, reasons, _ = extract_folder(videos, estimator or BlazePose(), workers=workers, use_cache=False,
+                                       progress=False)
     seconds = time.perf_counter() - started
     frames = sum(pose.frames for pose in poses if pose is not None)
     return {"workers": workers, "videos": len(videos), "skipped": len(reasons), "frames": frames,
