@@ -33,11 +33,13 @@ def input_warnings(checkpoint: LoadedCheckpoint, source: str | Path, class_names
     """Reasons to distrust predictions of `checkpoint` on the input `source`.
 
     `class_names`: the input's classes, when it has them (a dataset file, a video
-    folder); `synthetic`: the input is the built-in synthetic dataset.
+    folder); `synthetic`: the input is the built-in synthetic dataset.  Input with
+    exactly the checkpoint's classes is taken to be of the same kind.
     """
     warnings = []
     ours = checkpoint.class_names
-    if trained_on(checkpoint).startswith("the built-in") and not synthetic:
+    same_classes = class_names is not None and list(class_names) == list(ours)
+    if trained_on(checkpoint).startswith("the built-in") and not synthetic and not same_classes:
         warnings.append(f"{checkpoint.path} was trained on the built-in SYNTHETIC dataset (classes "
                         f"{_short(ours)}): its predictions on other data name synthetic motions and mean nothing")
     if class_names is not None and not set(ours) <= set(class_names):

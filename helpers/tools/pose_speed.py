@@ -7,7 +7,9 @@ sample, ../shared/data/pushfit_sample/videos):
 
 - decoding alone: frames/s of reading every frame (one process);
 - pose extraction (MediaPipe BlazePose, keypoint cache off): frames/s of the whole
-  folder with each number of worker processes in `--workers`, start-up included;
+  folder with each number of worker processes in `--workers`, start-up included,
+  and frames per CPU-second (this process and its workers), which other work on
+  the machine changes less than the wall-clock rate;
 - end to end, with `--video` and `--ckpt`: seconds from the command
   `python -m helpers.predict --ckpt CKPT --video FILE --no-cache` starting to its
   prediction printed (a fresh process: imports, decoding, pose, the model).
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -28,6 +31,12 @@ from helpers.cli import parse_list, run_command
 from helpers.errors import UserInputError
 from helpers.io import atomic_write_json
 from helpers.paths import PROJECT_ROOT, runs_dir, shared_data_dir
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and of its finished child processes."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def decode_speed(videos: list[Path]) -> dict:
@@ -48,13 +57,14 @@ def extraction_speed(videos: list[Path], workers: int, estimator=None) -> dict:
     from helpers.data.importers.videos import extract_folder
     from helpers.pose.blazepose import BlazePose
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     poses, reasons, _ = extract_folder(videos, estimator or BlazePose(), workers=workers, use_cache=False,
                                        progress=False)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     frames = sum(pose.frames for pose in poses if pose is not None)
     return {"workers": workers, "videos": len(videos), "skipped": len(reasons), "frames": frames,
-            "seconds": seconds, "frames_per_s": frames / seconds}
+            "seconds": seconds, "frames_per_s": frames / seconds, "cpu_seconds": cpu,
+            "frames_per_cpu_s": frames / cpu if cpu > 0 else float("nan")}
 
 
 def end_to_end(video: Path, checkpoint: Path) -> dict:
@@ -101,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         figures = extraction_speed(videos, count)
         report["extraction"].append(figures)
         print(f"pose, {count} worker{'s' if count > 1 else ' '}: {figures['frames_per_s']:7.1f} frames/s  "
-              f"({figures['seconds']:.1f} s, load average {os.getloadavg()[0]:.1f})")
+              f"({figures['seconds']:.1f} s; {figures['frames_per_cpu_s']:.1f} frames per CPU-second; "
+              f"load average {os.getloadavg()[0]:.1f})")
     if args.video:
         report["end_to_end"] = figures = end_to_end(Path(args.video), Path(args.ckpt))
         print(f"end to end:      {figures['seconds']:7.1f} s  for {figures['read'].removeprefix('read ')}")
