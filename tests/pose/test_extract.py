@@ -10,6 +10,12 @@ from helpers.pose.extract import extract_video, read_video_pose
 from tests.conftest import FakeEstimator, write_test_video
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    """A keypoint cache of each test's own: the test videos of other tests have the same bytes."""
+    monkeypatch.setenv("SKELETON_ACTIONS_CACHE", str(tmp_path / "cache"))
+
+
 def test_keypoints_scores_and_missing_frames(tmp_path):
     path = write_test_video(tmp_path / "v.mp4", frames=6, size=(48, 64), brightness=10)   # too dark: nobody
     pose = extract_video(path, FakeEstimator(), use_cache=False)
