@@ -29,7 +29,9 @@ from helpers.data.importers.ddnet import convert_ddnet
 from helpers.errors import UserInputError
 from helpers.data.importers.folder import CLIP_SUFFIXES, convert_folder, find_clip_files
 from helpers.data.importers.common import fail
+from helpers.data.importers.videos import convert_videos, find_videos
 from helpers.pose.blazepose import BlazePose
+from helpers.video.reader import VIDEO_SUFFIXES
 
 
 def write_dataset(data: dict, out: str | Path, overwrite: bool = False) -> SkeletonDataset:
@@ -131,8 +133,6 @@ def check_split_arguments(args) -> None:
 
 
 def _convert_videos(args) -> dict:
-    from helpers.data.importers.videos import convert_videos
-
     check_split_arguments(args)
     if Path(args.out).exists() and not args.overwrite:   # before minutes of pose estimation, not after
         fail(args.out, "already exists; pass --overwrite to replace it")
@@ -143,9 +143,6 @@ def _convert_videos(args) -> dict:
                                   0.3 if args.test_fraction is None else args.test_fraction, args.seed or 0,
                                   args.dtype, args.workers, not args.no_cache, args.strict)
     print(report.summary())
-    from helpers.data.importers.videos import find_videos
-    from helpers.video.reader import VIDEO_SUFFIXES
-
     _note_ignored(find_videos(args.root)[2], f"<video>{'|'.join(VIDEO_SUFFIXES)}")
     return data
 

@@ -19,10 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.config import Config, compose_config
+from helpers.convert import write_dataset
 from helpers.data.dataset import SkeletonDataset
+from helpers.data.importers.videos import convert_videos, find_videos
 from helpers.errors import UserInputError
 from helpers.notebook import SMOKE_EPOCHS, shown_path
 from helpers.paths import PROJECT_ROOT, runs_dir, shared_data_dir
+from helpers.pose.blazepose import BlazePose
+from helpers.training.loop import train
+from helpers.video.reader import video_info
 
 VIDEOS_ENV = "SKELETON_ACTIONS_VIDEOS"
 DATASET_CONFIG = PROJECT_ROOT / "configs" / "videos.yaml"    # the dataset file: data and preprocess
@@ -84,9 +89,6 @@ class VideoSettings:
 
     def videos(self) -> list[tuple[str, Path]]:
         """The (class, video) pairs to convert: all, or in smoke runs the shortest few of each class."""
-        from helpers.data.importers.videos import find_videos
-        from helpers.video.reader import video_info
-
         _, files, _ = find_videos(self.root)
         if not self.smoke:
             return files
@@ -98,10 +100,6 @@ class VideoSettings:
 
     def convert(self, workers: int | None = None) -> SkeletonDataset:
         """The folder's videos to the dataset file (`python -m helpers.convert videos`), cached per video."""
-        from helpers.convert import write_dataset
-        from helpers.data.importers.videos import convert_videos
-        from helpers.pose.blazepose import BlazePose
-
         data, report = convert_videos(self.root, BlazePose(), workers=workers or os.cpu_count() or 1,
                                       videos=self.videos())
         print(report.summary())
@@ -120,8 +118,6 @@ class VideoSettings:
         return config
 
     def train(self, dataset: SkeletonDataset, verbose: bool = True) -> list[dict]:
-        from helpers.training.loop import train
-
         return train(self.config(), dataset, self.run_dir, verbose)
 
     def held_aside(self, dataset: SkeletonDataset) -> dict:

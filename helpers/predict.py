@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +28,14 @@ from helpers.data.source import is_default_dataset
 from helpers.errors import UserInputError
 from helpers.evaluation import input_checks
 from helpers.evaluation.scoring import clip_probabilities
+from helpers.evaluation.timeline import format_timeline, write_timeline
+from helpers.evaluation.video_prediction import predict_pose, render_prediction
 from helpers.pose.blazepose import BlazePose
+from helpers.pose.extract import read_video_pose
 from helpers.training.checkpoint import LoadedCheckpoint, load_checkpoint
 from helpers.transforms.preprocess import rank_persons
+from helpers.video.reader import parse_source
+from helpers.video.writer import check_writable
 
 SHOWN_IDS = 8   # clip ids listed when --clip is missing or unknown
 
@@ -118,14 +124,6 @@ def predict_keypoints(args, checkpoint: LoadedCheckpoint) -> None:
 
 def predict_video(args, checkpoint: LoadedCheckpoint) -> None:
     """Extract, print what was read, the top-k and the timeline; write --out and --render."""
-    import tempfile
-
-    from helpers.evaluation.timeline import format_timeline, write_timeline
-    from helpers.evaluation.video_prediction import predict_pose, render_prediction
-    from helpers.pose.extract import read_video_pose
-    from helpers.video.reader import parse_source
-    from helpers.video.writer import check_writable
-
     estimator = BlazePose.from_arguments(args)
     checkpoint.check_fits(str(args.video), estimator.layout.num_joints, estimator.layout.name)
     if args.render:

@@ -17,10 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.data.layouts import get_layout
 from helpers.evaluation.scoring import clip_probabilities
 from helpers.evaluation.timeline import Window, frame_windows, timeline
 from helpers.pose.base import VideoPose
 from helpers.training.checkpoint import LoadedCheckpoint
+from helpers.video.reader import open_video
+from helpers.video.writer import VideoWriter
 
 
 @dataclass
@@ -67,8 +70,7 @@ def render_prediction(prediction: VideoPrediction, frames_from: str | Path, out:
                       min_score: float = 0.2) -> int:
     """Write `out` (.mp4 or .gif): each frame of the video file `frames_from` with its skeleton and the
     current label drawn; returns the number of frames given to the writer."""
-    from helpers.video.reader import open_video
-    from helpers.video.writer import VideoWriter
+    # here, not at module top: drawing needs matplotlib's colours, which predicting without --render does not
     from helpers.viz.video_overlay import annotated_frames
 
     pose = prediction.pose
@@ -80,6 +82,4 @@ def render_prediction(prediction: VideoPrediction, frames_from: str | Path, out:
 
 
 def _layout(pose: VideoPose):
-    from helpers.data.layouts import get_layout
-
     return get_layout(pose.layout)

@@ -15,8 +15,10 @@ tracking state moves the first frames of the next video by up to ~200 px.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import warnings
+from importlib.metadata import version
 from typing import Iterable, Iterator
 
 import numpy as np
@@ -70,8 +72,6 @@ class BlazePose(PoseEstimator):
         return cls(args.model_complexity, args.min_detection_confidence, args.min_tracking_confidence)
 
     def settings(self) -> dict:
-        from importlib.metadata import version
-
         return {"estimator": "blazepose", "mediapipe": version("mediapipe"),
                 "model_complexity": self.model_complexity,
                 "min_detection_confidence": self.min_detection_confidence,
@@ -141,8 +141,6 @@ def _native_logs_silenced():
 
 
 def _flush_c_streams() -> None:
-    import ctypes
-
     try:
         ctypes.CDLL(None).fflush(None)
     except (OSError, AttributeError):

@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from helpers.errors import UserInputError
 from helpers.pose import cache
 from helpers.pose.base import PoseEstimator, VideoPose
 from helpers.video.reader import VideoReader, open_video, parse_source
+from helpers.video.writer import VideoWriter
 
 CAMERA_SECONDS = 10.0   # a camera is read this long unless told otherwise
 
@@ -74,10 +76,6 @@ def read_video_pose(source: str | int | Path, estimator: PoseEstimator, use_cach
                     capture_to: str | Path | None = None, progress: bool = True) -> VideoPose:
     """`extract_video` with a progress bar over frames, `max_seconds` (default for a camera:
     CAMERA_SECONDS) and, for a stream, a copy of the frames read written to `capture_to` (.mp4)."""
-    from tqdm.auto import tqdm
-
-    from helpers.video.writer import VideoWriter
-
     source = parse_source(source)
     stream = as_stream or isinstance(source, int)
     if max_seconds is None and isinstance(source, int):

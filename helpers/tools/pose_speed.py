@@ -28,9 +28,12 @@ import time
 from pathlib import Path
 
 from helpers.cli import parse_list, run_command
+from helpers.data.importers.videos import extract_folder, find_videos
 from helpers.errors import UserInputError
 from helpers.io import atomic_write_json
 from helpers.paths import PROJECT_ROOT, runs_dir, shared_data_dir
+from helpers.pose.blazepose import BlazePose
+from helpers.video.reader import open_video
 
 
 def cpu_seconds() -> float:
@@ -41,8 +44,6 @@ def cpu_seconds() -> float:
 
 def decode_speed(videos: list[Path]) -> dict:
     """Frames and seconds of reading every frame of `videos` (RGB conversion included)."""
-    from helpers.video.reader import open_video
-
     started, frames = time.perf_counter(), 0
     for path in videos:
         with open_video(path) as video:
@@ -54,9 +55,6 @@ def decode_speed(videos: list[Path]) -> dict:
 def extraction_speed(videos: list[Path], workers: int, estimator=None) -> dict:
     """Frames and seconds of estimating every video with `workers` processes (cache neither read nor written);
     `estimator`: BlazePose with its defaults unless given."""
-    from helpers.data.importers.videos import extract_folder
-    from helpers.pose.blazepose import BlazePose
-
     started, cpu = time.perf_counter(), cpu_seconds()
     poses, reasons, _ = extract_folder(videos, estimator or BlazePose(), workers=workers, use_cache=False,
                                        progress=False)
@@ -93,8 +91,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from helpers.data.importers.videos import find_videos
-
     args = build_parser().parse_args(argv)
     if bool(args.video) != bool(args.ckpt):
         raise UserInputError("--video and --ckpt go together (the end-to-end time needs both)")

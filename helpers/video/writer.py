@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterable
 
 import numpy as np
+from PIL import Image
 
 from helpers.errors import UserInputError
 from helpers.io import atomic_path
@@ -95,8 +96,6 @@ class VideoWriter:
 
 
 def _gif_image(frame: np.ndarray):
-    from PIL import Image
-
     image = Image.fromarray(frame)
     if image.width > GIF_MAX_WIDTH:
         image = image.resize((GIF_MAX_WIDTH, round(image.height * GIF_MAX_WIDTH / image.width)))

@@ -14,11 +14,13 @@ Both draw with `helpers.viz.plotting.draw_skeleton`, so bones come from the layo
 """
 from __future__ import annotations
 
+import io
 import re
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import FuncAnimation
+from PIL import Image
 
 from helpers.data.layouts import Layout
 from helpers.viz.plotting import clip_limits, draw_skeleton
@@ -114,10 +116,7 @@ def animation_html(keypoint: np.ndarray, layout: Layout, scores: np.ndarray | No
 
 def image_player(images: list[np.ndarray], labels: list[str] | None = None, interval_ms: int = 100):
     """A JupyterLab player over RGB images (H, W, 3) uint8: Play button + frame slider.  Returns an ipywidgets VBox."""
-    import io
-
-    import ipywidgets as widgets
-    from PIL import Image
+    import ipywidgets as widgets   # here, not at module top: only a live notebook needs widgets
 
     def jpeg(index: int) -> bytes:
         buffer = io.BytesIO()

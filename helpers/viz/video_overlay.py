@@ -14,7 +14,9 @@ from matplotlib import colormaps
 from matplotlib.colors import to_rgb
 
 from helpers.data.layouts import Layout
+from helpers.video.reader import read_frames
 from helpers.viz.plotting import SCORE_CMAP, SIDE_COLOURS
+from helpers.viz.skeleton_player import animation_frames
 
 
 def _rgb255(colour) -> tuple[int, int, int]:
@@ -52,7 +54,7 @@ def draw_pose(frame: np.ndarray, joints: np.ndarray, scores: np.ndarray, layout:
 
 def draw_caption(frame: np.ndarray, text: str) -> np.ndarray:
     """`frame` (changed in place) with `text` in white on a dark box at the top left."""
-    import cv2
+    import cv2   # here, not at module top: start-up stays light for the keypoint-only commands
 
     height = frame.shape[0]
     scale = max(0.5, height / 480)
@@ -83,7 +85,7 @@ def annotated_frames(frames: Iterable[np.ndarray], keypoint: np.ndarray, score: 
 
 def resized(frame: np.ndarray, width: int) -> np.ndarray:
     """`frame` scaled to `width` pixels wide (aspect kept)."""
-    import cv2
+    import cv2   # here, not at module top: start-up stays light for the keypoint-only commands
 
     height = round(frame.shape[0] * width / frame.shape[1])
     return cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
@@ -93,9 +95,6 @@ def preview_frames(video: str | Path, keypoint: np.ndarray, score: np.ndarray, l
                    max_frames: int = 48, width: int = 360, captions: Sequence[str | None] | None = None,
                    min_score: float = 0.2) -> list[np.ndarray]:
     """At most `max_frames` evenly spaced frames of `video` with the skeleton drawn, `width` pixels wide."""
-    from helpers.video.reader import read_frames
-    from helpers.viz.skeleton_player import animation_frames
-
     indices = animation_frames(len(keypoint), max_frames)
     frames = read_frames(video, indices)
     factor = width / frames[0].shape[1] if frames else 1.0

@@ -16,14 +16,19 @@ read from a split file.
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
+import queue as queues
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
 from helpers.data.importers.folder import clip_ids, find_clip_files, generate_split, read_split_file
 from helpers.errors import UserInputError
+from helpers.pose import cache
 from helpers.pose.base import PoseEstimator, VideoPose
 from helpers.pose.extract import extract_video
 from helpers.video.reader import VIDEO_SUFFIXES, video_info
@@ -107,9 +112,6 @@ def extract_folder(videos: list[Path], estimator: PoseEstimator, workers: int = 
     processes (in this process when 1).  Progress: a bar over videos and one over
     frames.  With `strict`, the first unusable video raises UserInputError.
     """
-    from helpers.pose import cache
-    from tqdm.auto import tqdm
-
     poses: list[VideoPose | None] = [None] * len(videos)
     reasons: dict[int, str] = {}
     todo = []
@@ -170,9 +172,6 @@ def _frame_count(path: Path) -> int:
 
 def _run_pool(videos, todo, estimator, use_cache, workers, finish, advance) -> None:
     """Estimate `todo` in a pool of spawned processes; per-frame progress arrives on a queue."""
-    import multiprocessing
-    import queue as queues
-
     context = multiprocessing.get_context("spawn")   # fresh interpreters: no state copied from this process
     progress = context.Queue()
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
