@@ -12,7 +12,8 @@ sample, ../shared/data/pushfit_sample/videos):
   the machine changes less than the wall-clock rate;
 - end to end, with `--video` and `--ckpt`: seconds from the command
   `python -m helpers.predict --ckpt CKPT --video FILE --no-cache` starting to its
-  prediction printed (a fresh process: imports, decoding, pose, the model).
+  prediction printed (a fresh process: imports, decoding, pose, the model), and
+  the CPU-seconds it used.
 
 The load average is printed beside the figures, since other work on the machine
 slows every one of them.  Writes pose_speed.json into --out (default runs/pose_speed).
@@ -68,13 +69,13 @@ def extraction_speed(videos: list[Path], workers: int, estimator=None) -> dict:
 def end_to_end(video: Path, checkpoint: Path) -> dict:
     """Wall seconds of `python -m helpers.predict --ckpt CHECKPOINT --video VIDEO --no-cache` in a fresh process."""
     command = [sys.executable, "-m", "helpers.predict", "--ckpt", str(checkpoint), "--video", str(video), "--no-cache"]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     result = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     if result.returncode != 0:
         raise UserInputError(f"predict failed ({result.returncode}): {result.stderr.strip().splitlines()[-1]}")
     read = next((line for line in result.stdout.splitlines() if line.startswith("read ")), "")
-    return {"video": str(video), "checkpoint": str(checkpoint), "seconds": seconds, "read": read,
+    return {"video": str(video), "checkpoint": str(checkpoint), "seconds": seconds, "cpu_seconds": cpu, "read": read,
             "command": " ".join(["python", *command[1:]])}
 
 
@@ -111,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
               f"load average {os.getloadavg()[0]:.1f})")
     if args.video:
         report["end_to_end"] = figures = end_to_end(Path(args.video), Path(args.ckpt))
-        print(f"end to end:      {figures['seconds']:7.1f} s  for {figures['read'].removeprefix('read ')}")
+        print(f"end to end:      {figures['seconds']:7.1f} s  ({figures['cpu_seconds']:.1f} CPU-seconds) for "
+              f"{figures['read'].removeprefix('read ')}")
         print(f"                 ({figures['command']})")
     out = Path(args.out) if args.out else runs_dir() / "pose_speed"
     print(f"wrote {atomic_write_json(out / 'pose_speed.json', report)}")

@@ -153,7 +153,8 @@ def extract_folder(videos: list[Path], estimator: PoseEstimator, workers: int = 
             for position in todo:
                 finish(*_extract_task(position, str(videos[position]), estimator, use_cache, advance))
         else:
-            _run_pool(videos, todo, estimator, use_cache, workers, finish, advance)
+            # longest first, so that no worker is left with a long video while the others wait
+            _run_pool(videos, sorted(todo, key=lambda p: -totals[p]), estimator, use_cache, workers, finish, advance)
     finally:
         video_bar.close()
         frame_bar.close()
