@@ -2,6 +2,7 @@
 
     python -m helpers.predict --ckpt runs/improved/best.pt --input FILE [--clip FRAME_DIR] [--top-k 3]
                               [--device auto|cpu|cuda[:N]]
+    python -m helpers.predict --onnx model.onnx --input FILE [--clip FRAME_DIR]   # numpy + onnxruntime, no torch
 
 FILE is a pickle holding one annotation dict, a list of them, or a whole dataset
 (then --clip picks the clip).  Pickles are read with the restricted unpickler.
@@ -13,11 +14,10 @@ import sys
 
 import numpy as np
 
-from helpers.training.checkpoint import LoadedCheckpoint, load_checkpoint
 from helpers.cli import add_device_argument, run_command
 from helpers.data.dataset import validate_clip, validate_dataset
 from helpers.errors import UserInputError
-from helpers.evaluation.scoring import clip_probabilities
+from helpers.evaluation.onnx_model import OnnxClassifier
 from helpers.data.safe_pickle import safe_load
 from helpers.transforms.preprocess import rank_persons
 
@@ -51,16 +51,22 @@ def top_k(probabilities: np.ndarray, class_names: list[str], k: int) -> list[tup
     return [(class_names[i], float(probabilities[i])) for i in order]
 
 
-def describe_prediction(checkpoint: LoadedCheckpoint, clip: dict, k: int = 3,
-                        device: str = "auto") -> list[tuple[str, float]]:
-    """Print the clip's shape, the person used and the top-k classes; returns the top-k pairs."""
+def describe_prediction(checkpoint, clip: dict, k: int = 3, device: str = "auto") -> list[tuple[str, float]]:
+    """Print the clip's shape, the person used and the top-k classes; returns the top-k pairs.
+
+    `checkpoint`: a LoadedCheckpoint, or an OnnxClassifier (helpers.evaluation.onnx_model; runs on CPU)."""
     checkpoint.check_fits(f"clip {clip['frame_dir']!r}", clip["keypoint"].shape[2])
     persons = clip["keypoint"].shape[0]
     order = rank_persons(clip["keypoint_score"], checkpoint.preprocess.person)
     print(f"clip {clip['frame_dir']}: keypoint shape {tuple(clip['keypoint'].shape)} (M, T, V, 2)")
     rule = "highest total score" if checkpoint.preprocess.person == "max_score" else "first slot"
     print(f"person used: slot {int(order[0])} of {persons} ({rule})")
-    probabilities = clip_probabilities(checkpoint, [clip], device)[0]
+    if isinstance(checkpoint, OnnxClassifier):  # numpy and onnxruntime only
+        probabilities = checkpoint.probabilities([clip])[0]
+    else:
+        from helpers.evaluation.scoring import clip_probabilities  # here: torch only on the --ckpt path
+
+        probabilities = clip_probabilities(checkpoint, [clip], device)[0]
     best = top_k(probabilities, checkpoint.class_names, k)
     for rank, (name, probability) in enumerate(best, 1):
         print(f"  {rank}. {name:<24s} {probability:.3f}")
@@ -70,7 +76,9 @@ def describe_prediction(checkpoint: LoadedCheckpoint, clip: dict, k: int = 3,
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m helpers.predict",
                                      description="Print the top-k action classes for a clip.")
-    parser.add_argument("--ckpt", required=True, help="checkpoint, e.g. runs/improved/best.pt")
+    model = parser.add_mutually_exclusive_group(required=True)
+    model.add_argument("--ckpt", help="checkpoint, e.g. runs/improved/best.pt")
+    model.add_argument("--onnx", help="ONNX file from python -m helpers.export (needs no torch)")
     parser.add_argument("--input", required=True,
                         help="pickle with one annotation dict, a list of them, or a dataset (then use --clip)")
     parser.add_argument("--clip", help="frame_dir of the clip to predict, e.g. v_ApplyEyeMakeup_g01_c01")
@@ -83,7 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.top_k < 1:
         raise UserInputError(f"--top-k must be at least 1, got {args.top_k}")
-    checkpoint = load_checkpoint(args.ckpt)
+    if args.onnx:
+        checkpoint = OnnxClassifier(args.onnx)
+    else:
+        from helpers.training.checkpoint import load_checkpoint  # here: --onnx runs without torch
+
+        checkpoint = load_checkpoint(args.ckpt)
     for clip in read_clips(args.input, args.clip):
         describe_prediction(checkpoint, clip, args.top_k, args.device or "auto")
     return 0
