@@ -17,7 +17,11 @@ import sys
 from pathlib import Path
 
 from helpers.cli import run_command
+from helpers.data.dataset import validate_dataset
+from helpers.data.safe_pickle import safe_load
 from helpers.errors import UserInputError
+from helpers.evaluation import onnx_export
+from helpers.predict import read_clips
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,10 +37,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def read_check_clips(path: str, clip_id: str | None) -> list[dict]:
     """The clips to compare on: every clip of a dataset pickle (or the one named), else what predict reads."""
-    from helpers.data.dataset import validate_dataset
-    from helpers.data.safe_pickle import safe_load
-    from helpers.predict import read_clips
-
     data = safe_load(path)
     if isinstance(data, dict) and "annotations" in data and clip_id is None:
         return validate_dataset(data, path).annotations
@@ -47,8 +47,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.clip and not args.check_input:
         raise UserInputError("--clip needs --check-input FILE")
-    from helpers.evaluation import onnx_export
-
     checkpoint = onnx_export.load_exportable(args.ckpt)
     if args.check_input:
         clips = read_check_clips(args.check_input, args.clip)

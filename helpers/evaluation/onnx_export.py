@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import onnx
 import torch
 from torch import nn
 
@@ -101,8 +102,6 @@ def _quiet_exporter():
 
 def to_onnx_bytes(checkpoint: LoadedCheckpoint, opset: int | None = None) -> bytes:
     """The serialised ONNX model (with metadata) of `checkpoint`'s model, batch axis dynamic."""
-    import onnx
-
     model = checkpoint.model.cpu().eval()
     example = torch.randn((2, *input_shape(checkpoint)), generator=torch.Generator().manual_seed(0))
     batch = torch.export.Dim("batch", min=1)

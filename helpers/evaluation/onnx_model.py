@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import onnxruntime
 
 from helpers.config import PreprocessConfig, config_from_dict
 from helpers.data.layouts import Layout, check_data_fits, get_layout
@@ -37,8 +38,6 @@ class OnnxClassifier:
     """
 
     def __init__(self, path: str | os.PathLike, threads: int = 0):
-        import onnxruntime
-
         self.path = Path(path)
         if not self.path.is_file():
             raise UserInputError(f"{self.path}: ONNX file not found")
