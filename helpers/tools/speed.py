@@ -326,6 +326,10 @@ def measure_models(params: dict) -> dict:
     splits = config_splits(dataset, base.data)
     clips = [dataset.clip(i) for i in splits.train]
     device = pick_device(params.get("device", "cpu"))
+    if device.type == "cuda" and not torch.cuda.is_available():
+        from helpers.errors import UserInputError
+
+        raise UserInputError(f"GPU rows: torch {torch.__version__} sees no CUDA device on this machine")
     dtype = autocast_dtype(device) if params.get("amp") else None
     budget = params["budget"]
     results = {}
@@ -455,14 +459,9 @@ def run_benchmark(dataset: Path, quick: bool = False, models: list[str] | None =
     uncached = run("subset_run", {**subset_params, "cache": False})
     step("model speed on the same subset (CPU)")
     speed = run("models", {**subset_params, "models": models, "budget": _budget(quick)})
-    gpu_rows = {}
+    gpu = {}
     if speed["environment"].get("cuda"):
-        for amp in (False, True):
-            step(f"model speed on {speed['environment']['cuda']}, {'AMP' if amp else 'float32'}, "
-                 f"training batch {gpu_batch}, inference batch 256")
-            gpu = run("models", {**subset_params, "models": models, "budget": _budget(quick), "device": "cuda",
-                                 "amp": amp, "train_batch": gpu_batch, "infer_batch": 256})
-            gpu_rows[gpu["precision"]] = gpu["models"]
+        gpu, _ = gpu_rows(run, subset_params, models, gpu_batch, _budget(quick))
     comparison = None
     if compare_ref:
         from helpers.tools.speed_reference import compare
@@ -490,12 +489,59 @@ def run_benchmark(dataset: Path, quick: bool = False, models: list[str] | None =
         "subset_run": subset,
         "subset_run_uncached": uncached,
         "models": speed["models"],
-        "gpu_models": gpu_rows,
+        "gpu_models": gpu,
         "comparison": comparison,
         "train_commands": commands,
     }
     result["targets"] = check_targets(result)
     return result
+
+
+GPU_ONLY_CLIPS = 2020  # 20 per class: with every class kept, about 1,100 training clips for batches of 256
+
+
+def gpu_rows(run, params: dict, models: list[str] | None, gpu_batch: int, budget: dict) -> tuple[dict, dict]:
+    """({precision: model rows}, environment) on CUDA in float32 and with AMP (training batch `gpu_batch`,
+    inference 256)."""
+    rows = {}
+    for amp in (False, True):
+        step(f"model speed on CUDA, {'AMP' if amp else 'float32'}, training batch {gpu_batch}, inference batch 256")
+        gpu = run("models", {**params, "models": models, "budget": budget, "device": "cuda", "amp": amp,
+                             "train_batch": gpu_batch, "infer_batch": 256})
+        rows[gpu["precision"]] = gpu["models"]
+    return rows, gpu["environment"]
+
+
+def run_gpu_benchmark(dataset: Path, models: list[str] | None = None, gpu_batch: int = 256,
+                      run=run_isolated) -> dict:
+    """Only the GPU rows (`--gpu-only`), on every class of `dataset`: what scripts/gpu_check.sh prints."""
+    params = {"dataset": str(dataset), "config": None, "threads": 0, "classes": None}
+    budget = {"train_steps": 50, "train_seconds": 10.0, "batch_seconds": 3.0, "latency_runs": 50}
+    rows, environment = gpu_rows(run, params, models, gpu_batch, budget)
+    result = {"gpu_only": True, "dataset": {"path": str(dataset)}, "gpu_models": rows,
+              "machine": {**environment, "device": "cuda"}}
+    amp = {k: v for k, v in rows.items() if k != "float32"}
+    result["targets"] = {}
+    for value in amp.values():
+        if "stgcn" in value:
+            for key, figure, goal in (("gpu_stgcn_training", "train_clips_per_s", 2000.0),
+                                      ("gpu_stgcn_inference", "infer_clips_per_s", 20000.0)):
+                result["targets"][key] = {"value": value["stgcn"][figure], "goal": goal, "comparison": ">=",
+                                          "passed": value["stgcn"][figure] >= goal, "description": TARGETS[key]}
+    return result
+
+
+def format_gpu_report(result: dict) -> str:
+    lines = []
+    for precision, rows in result["gpu_models"].items():
+        lines += [f"GPU ({result['machine'].get('cuda')}), {precision}:", "",
+                  *_model_rows(rows, next(iter(rows.values()))["infer_batch_size"]), ""]
+    lines += ["| target | value | result |", "|---|---:|---|"]
+    lines += [f"| {t['description']} | {t['value']:.0f} | {'PASS' if t['passed'] else 'FAIL'} |"
+              for t in result["targets"].values()]
+    m = result["machine"]
+    lines += ["", f"torch {m['torch']}, Python {m['python']}, {m['cpu_count']} CPUs"]
+    return "\n".join(lines)
 
 
 def check_targets(result: dict) -> dict:
@@ -642,6 +688,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare-threads", default="1,2", help="thread counts of the comparison (default 1,2)")
     parser.add_argument("--compare-rounds", type=int, default=3, help="alternating runs per side (default 3)")
     parser.add_argument("--gpu-batch", type=int, default=256, help="training batch of the GPU rows (default 256)")
+    parser.add_argument("--gpu-only", action="store_true",
+                        help=f"only the GPU rows, on every class of a {GPU_ONLY_CLIPS}-clip synthetic file "
+                             "(scripts/gpu_check.sh)")
     parser.add_argument("--no-train-commands", action="store_true",
                         help="skip the train command's rows (1 process, and 2 processes under torchrun)")
     parser.add_argument("--measure", choices=sorted(MEASURES), help=argparse.SUPPRESS)
@@ -653,7 +702,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     dataset = args.dataset
     if dataset is None:
-        clips = args.clips or (QUICK_CLIPS if args.quick else 13320)
+        clips = args.clips or (QUICK_CLIPS if args.quick else GPU_ONLY_CLIPS if args.gpu_only else 13320)
         dataset = ensure_dataset(args.work or data_dir() / "speed", clips, args.mean_slots)
     elif not dataset.is_file():
         from helpers.errors import UserInputError
@@ -662,6 +711,15 @@ def main(argv: list[str] | None = None) -> int:
     from helpers.cli import parse_list
 
     models = parse_list(args.models, "models") if args.models else None
+    out = args.out or runs_dir() / "speed"
+    if args.gpu_only:
+        result = {"command": shlex.join(["python", "-m", "helpers.tools.speed",
+                                         *(sys.argv[1:] if argv is None else argv)]),
+                  **run_gpu_benchmark(dataset, models, args.gpu_batch)}
+        atomic_write_json(out / "speed_gpu.json", result)
+        print(format_gpu_report(result))
+        print(f"\nwrote {out / 'speed_gpu.json'}")
+        return 0
     benchmark = run_benchmark(
         dataset, args.quick, models, args.config, args.threads, compare_ref=args.compare_ref,
         compare_models=tuple(parse_list(args.compare_models, "compare-models")),
@@ -670,7 +728,6 @@ def main(argv: list[str] | None = None) -> int:
         train_commands=not (args.no_train_commands or args.quick))
     result = {"command": shlex.join(["python", "-m", "helpers.tools.speed", *(sys.argv[1:] if argv is None else argv)]),
               **benchmark}
-    out = args.out or runs_dir() / "speed"
     atomic_write_json(out / "speed.json", result)
     print(format_report(result))
     print(f"\nwrote {out / 'speed.json'}")

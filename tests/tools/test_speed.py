@@ -106,3 +106,23 @@ def test_train_command_rows(five_class_path):
     assert torchrun["available"] == speed_distributed.torchrun_available()
     if not torchrun["available"]:
         assert "no torchrun support" in torchrun["reason"]
+
+
+def fake_models_run(name, params):
+    """A stand-in for the 'models' measurement on a GPU: fixed rows, precision from params['amp']."""
+    row = {"parameters": 10, "train_clips_per_s": 2500.0 if params["amp"] else 900.0, "batch_size": 256,
+           "data_wait_share": 0.1, "infer_clips_per_s": 15000.0 if params["amp"] else 8000.0,
+           "infer_batch_size": params["infer_batch"], "latency_ms": 1.0}
+    assert name == "models" and params["device"] == "cuda" and params["train_batch"] == 256
+    return {"models": {"stgcn": row}, "precision": "bfloat16" if params["amp"] else "float32",
+            "environment": {"cuda": "Some GPU", "torch": "x", "python": "y", "cpu_count": 16}}
+
+
+def test_gpu_rows_and_their_targets_are_reported():
+    result = speed.run_gpu_benchmark("data.pkl", ["stgcn"], run=fake_models_run)
+    assert set(result["gpu_models"]) == {"float32", "bfloat16"}
+    targets = result["targets"]
+    assert targets["gpu_stgcn_training"]["passed"] and targets["gpu_stgcn_training"]["value"] == 2500.0
+    assert not targets["gpu_stgcn_inference"]["passed"]  # 15,000 < 20,000 clips/s at batch 256
+    report = speed.format_gpu_report(result)
+    assert "GPU (Some GPU), bfloat16" in report and "inference clips/s (batch 256)" in report and "FAIL" in report
