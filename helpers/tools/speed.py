@@ -283,15 +283,6 @@ def _inference_speed(model, input_shape: tuple, device, budget: dict, batch_size
             "latency_ms": inference_latency_ms(model, input_shape, budget["latency_runs"], device=device)}
 
 
-def autocast_dtype(device) -> "torch.dtype | None":
-    """The AMP dtype of the rows measured with `amp`: bfloat16 where CUDA supports it, else float16."""
-    import torch
-
-    if device.type != "cuda":
-        return None
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-
-
 def torch_families() -> list[str]:
     """Model families of MODELS that train by gradient steps (torch modules): the rows of the speed table."""
     from torch import nn
@@ -304,10 +295,8 @@ def torch_families() -> list[str]:
 def measure_models(params: dict) -> dict:
     """Training and inference speed of each model on the training clips of the class subset.
 
-    params: `device` (default cpu), `amp` (autocast on CUDA), `train_batch` and `infer_batch`
-    (default: the config's batch and 64)."""
-    import contextlib
-
+    params: `device` (default cpu), `amp` (`train.amp`: mixed precision on CUDA, as `train` runs it),
+    `train_batch` and `infer_batch` (default: the config's batch and 64)."""
     import torch
     from torch.utils.data import DataLoader
 
@@ -317,7 +306,7 @@ def measure_models(params: dict) -> dict:
     from helpers.data.splits import config_splits
     from helpers.evaluation.timing import environment
     from helpers.training.determinism import seed_everything
-    from helpers.training.device import pick_device
+    from helpers.training.device import pick_device, pick_precision
 
     base = _subset_config(params, LSTMS[0])
     if base.train.num_threads:
@@ -330,12 +319,13 @@ def measure_models(params: dict) -> dict:
         from helpers.errors import UserInputError
 
         raise UserInputError(f"GPU rows: torch {torch.__version__} sees no CUDA device on this machine")
-    dtype = autocast_dtype(device) if params.get("amp") else None
+    precision = pick_precision(device, bool(params.get("amp")))
     budget = params["budget"]
     results = {}
     for name in params.get("models") or torch_families():
         config = _subset_config(params, name)
         config.train.batch_size = params.get("train_batch") or config.train.batch_size
+        config.train.amp = bool(params.get("amp"))
         streams = list(config.model.streams)
         start = time.perf_counter()
         train_set = ClipDataset(clips, dataset.layout, config.preprocess, streams, config.augment,
@@ -346,9 +336,8 @@ def measure_models(params: dict) -> dict:
                             generator=torch.Generator().manual_seed(config.train.seed))
         model = build_model(name, dataset.num_classes, dataset.layout, stream_channels(streams),
                             **model_kwargs(config)).to(device)
-        amp = torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
-        with amp:
-            training = _training_speed(model, loader, config, device, budget)
+        training = _training_speed(model, loader, config, device, budget)  # at `train`'s own precision
+        with precision.autocast():
             inference = _inference_speed(model, tuple(train_set[0][0].shape), device, budget,
                                          params.get("infer_batch", 64))
         results[name] = {
@@ -358,7 +347,7 @@ def measure_models(params: dict) -> dict:
             "preprocess_clips_per_s": len(train_set) / preprocess_seconds if train_set.inputs is not None else None,
         }
     return {"models": results, "train_clips": len(clips), "device": str(device),
-            "precision": str(dtype).replace("torch.", "") if dtype is not None else "float32",
+            "precision": precision.name,
             "environment": environment()}
 
 
