@@ -5,11 +5,14 @@
     python -m helpers.predict --ckpt runs/mine/best.pt --video clip.mp4 [--window N --stride N]
                               [--out timeline.csv|.json] [--render out.mp4|.gif]
     python -m helpers.predict --ckpt runs/mine/best.pt --video 0 --max-seconds 10    # camera 0
+    python -m helpers.predict --onnx model.onnx --input FILE [--clip FRAME_DIR]   # numpy + onnxruntime, no torch
 
 FILE is a pickle holding one annotation dict, a list of them, or a whole dataset
 (then --clip picks the clip).  Pickles are read with the restricted unpickler.
 A video goes through the pose estimator (helpers.pose.blazepose) frame by frame,
 a file and a camera alike; the video part is in helpers.evaluation.video_prediction.
+With --onnx (a file from python -m helpers.export) keypoint clips are classified
+by onnxruntime; torch is never imported on that path.
 """
 from __future__ import annotations
 
@@ -27,15 +30,9 @@ from helpers.data.safe_pickle import safe_load
 from helpers.data.source import is_default_dataset
 from helpers.errors import UserInputError
 from helpers.evaluation import input_checks
-from helpers.evaluation.scoring import clip_probabilities
-from helpers.evaluation.timeline import format_timeline, write_timeline
-from helpers.evaluation.video_prediction import predict_pose, render_prediction
+from helpers.evaluation.onnx_model import OnnxClassifier
 from helpers.pose.blazepose import BlazePose
-from helpers.pose.extract import read_video_pose
-from helpers.training.checkpoint import LoadedCheckpoint, load_checkpoint
 from helpers.transforms.preprocess import rank_persons
-from helpers.video.reader import parse_source
-from helpers.video.writer import check_writable
 
 SHOWN_IDS = 8   # clip ids listed when --clip is missing or unknown
 
@@ -85,17 +82,24 @@ def print_top(best: list[tuple[str, float]]) -> None:
         print(f"  {rank}. {name:<24s} {probability:.3f}")
 
 
-def describe_prediction(checkpoint: LoadedCheckpoint, clip: dict, k: int = 3,
-                        class_names: list[str] | None = None, device: str = "auto") -> list[tuple[str, float]]:
+def describe_prediction(checkpoint, clip: dict, k: int = 3, class_names: list[str] | None = None,
+                        device: str = "auto") -> list[tuple[str, float]]:
     """Print the clip's shape, the person used, the top-k classes and the true label when the clip
-    carries one (`class_names`: the input's own); returns the top-k pairs."""
+    carries one (`class_names`: the input's own); returns the top-k pairs.
+
+    `checkpoint`: a LoadedCheckpoint, or an OnnxClassifier (helpers.evaluation.onnx_model; runs on CPU)."""
     checkpoint.check_fits(f"clip {clip['frame_dir']!r}", clip["keypoint"].shape[2])
     persons = clip["keypoint"].shape[0]
     order = rank_persons(clip["keypoint_score"], checkpoint.preprocess.person)
     print(f"clip {clip['frame_dir']}: keypoint shape {tuple(clip['keypoint'].shape)} (M, T, V, 2)")
     rule = "highest total score" if checkpoint.preprocess.person == "max_score" else "first slot"
     print(f"person used: slot {int(order[0])} of {persons} ({rule})")
-    probabilities = clip_probabilities(checkpoint, [clip], device)[0]
+    if isinstance(checkpoint, OnnxClassifier):  # numpy and onnxruntime only
+        probabilities = checkpoint.probabilities([clip])[0]
+    else:
+        from helpers.evaluation.scoring import clip_probabilities  # here: torch only on the --ckpt path
+
+        probabilities = clip_probabilities(checkpoint, [clip], device)[0]
     best = top_k(probabilities, checkpoint.class_names, k)
     print_top(best)
     verdict = input_checks.label_verdict(input_checks.true_label(clip, class_names), best[0][0], checkpoint)
@@ -110,20 +114,30 @@ def warn(messages: list[str | None]) -> None:
             print(f"warning: {message}", file=sys.stderr)
 
 
-def predict_keypoints(args, checkpoint: LoadedCheckpoint) -> None:
+def predict_keypoints(args, checkpoint) -> None:
+    """Top-k of each clip of --input; with a checkpoint (not ONNX) also the warnings on the input's fit."""
     clips, dataset = read_clips(args.input, args.clip)
     if dataset is not None:
         checkpoint.check_fits(args.input, dataset.layout.num_joints, dataset.layout.name)
     names = dataset.class_names if dataset is not None else None
-    warn(input_checks.input_warnings(checkpoint, args.input, names, is_default_dataset(args.input)))
+    onnx = isinstance(checkpoint, OnnxClassifier)
+    if not onnx:
+        warn(input_checks.input_warnings(checkpoint, args.input, names, is_default_dataset(args.input)))
     for clip in clips:
-        if dataset is not None:
+        if dataset is not None and not onnx:
             warn([input_checks.training_clip_warning(checkpoint, args.input, dataset.split, clip["frame_dir"])])
         describe_prediction(checkpoint, clip, args.top_k, names, args.device or "auto")
 
 
-def predict_video(args, checkpoint: LoadedCheckpoint) -> None:
+def predict_video(args, checkpoint) -> None:
     """Extract, print what was read, the top-k and the timeline; write --out and --render."""
+    # video decoding, the timeline and rendering pull in OpenCV and torch: imported on this path only
+    from helpers.evaluation.timeline import format_timeline, write_timeline
+    from helpers.evaluation.video_prediction import predict_pose, render_prediction
+    from helpers.pose.extract import read_video_pose
+    from helpers.video.reader import parse_source
+    from helpers.video.writer import check_writable
+
     estimator = BlazePose.from_arguments(args)
     checkpoint.check_fits(str(args.video), estimator.layout.num_joints, estimator.layout.name)
     if args.render:
@@ -161,7 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m helpers.predict",
                                      description="Print the top-k action classes for a clip of keypoints or a "
                                                  "video (with a timeline over sliding windows).")
-    parser.add_argument("--ckpt", required=True, help="checkpoint, e.g. runs/improved/best.pt")
+    model = parser.add_mutually_exclusive_group(required=True)
+    model.add_argument("--ckpt", help="checkpoint, e.g. runs/improved/best.pt")
+    model.add_argument("--onnx", help="ONNX file from python -m helpers.export (keypoint input; needs no torch)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--input", help="pickle with one annotation dict, a list of them, or a dataset (then "
                                         "use --clip)")
@@ -193,7 +209,14 @@ def main(argv: list[str] | None = None) -> int:
         for flag in ("window", "stride", "out", "render", "max_seconds"):
             if getattr(args, flag) is not None:
                 raise UserInputError(f"--{flag.replace('_', '-')} applies to --video only")
-    checkpoint = load_checkpoint(args.ckpt)
+    if args.onnx:
+        if args.video is not None:
+            raise UserInputError("--video needs --ckpt (--onnx classifies keypoint files)")
+        checkpoint = OnnxClassifier(args.onnx)
+    else:
+        from helpers.training.checkpoint import load_checkpoint  # here: --onnx runs without torch
+
+        checkpoint = load_checkpoint(args.ckpt)
     if args.video is not None:
         predict_video(args, checkpoint)
     else:

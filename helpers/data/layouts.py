@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from helpers.errors import UserInputError
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -136,3 +138,12 @@ def layout_for_joint_count(num_joints: int) -> Layout:
             "name one with --layout, or declare a new Layout in helpers/data/layouts.py"
         )
     return matches[0]
+
+
+def check_data_fits(layout: Layout, source: str, num_joints: int, layout_name: str | None, model: str) -> None:
+    """Refuse data whose skeleton (joint count, layout if known) differs from `layout`, the one
+    that `model` (a checkpoint or exported file, named in the error) was trained on."""
+    if num_joints != layout.num_joints or (layout_name is not None and layout_name != layout.name):
+        found = f"layout {layout_name} ({num_joints} joints)" if layout_name else f"{num_joints} joints"
+        raise UserInputError(f"{source}: data has {found} but {model} was trained on "
+                             f"layout {layout.name} ({layout.num_joints} joints)")

@@ -699,7 +699,8 @@ def _clips_per_group(rng: np.random.Generator, total: int, num_groups: int = 25)
     return counts
 
 
-def generate_fullsize_dataset(seed: int = 0, num_clips: int = 13320, progress: bool = True) -> dict:
+def generate_fullsize_dataset(seed: int = 0, num_clips: int = 13320, progress: bool = True,
+                              mean_slots: float | None = None) -> dict:
     """A UCF101-sized synthetic dataset: 101 classes (UCF101 names), splits 1-3, 1-3 person slots.
 
     Clip lengths follow UCF101 (30-900 frames, mean near 190).  Person slots follow
@@ -708,6 +709,9 @@ def generate_fullsize_dataset(seed: int = 0, num_clips: int = 13320, progress: b
     slots are a second actor or a bystander seen for one stretch of the clip, so
     they are partly zero-filled.  With fewer than 13,320 clips every class keeps
     at least one clip while `num_clips >= 101`.
+    `mean_slots` m instead draws 1 + Binomial(6, (m - 1) / 6) slots per clip (1-7, mean m):
+    with m = 4 the file is as large as the real `ucf101_2d.pkl` (about 1 GB, which at
+    UCF101's clip count and lengths in float16 needs about four slots per clip).
     Meant for scale tests and benchmarks: the motions are the default dataset's
     primitives mixed per class, not a faithful rendering of each class.
     """
@@ -733,7 +737,11 @@ def generate_fullsize_dataset(seed: int = 0, num_clips: int = 13320, progress: b
                 rng = np.random.default_rng([seed, _CLIP, label, group, clip])
                 num_frames = int(np.clip(rng.lognormal(np.log(160.0), 0.55), 30, 900))
                 people = [_person(rng, num_frames, style.parts, actor, style.offset)]
-                for _ in range(rng.choice(3, p=[0.3, 0.3, 0.4])):  # extra slots: 0, 1 or 2
+                if mean_slots is None:
+                    extra = rng.choice(3, p=[0.3, 0.3, 0.4])  # extra slots: 0, 1 or 2
+                else:
+                    extra = rng.binomial(6, (mean_slots - 1) / 6)
+                for _ in range(extra):
                     if rng.random() < style.two_person:
                         people.append(_person(rng, num_frames, style.parts, sample_actor(rng), style.offset))
                     else:
@@ -770,10 +778,15 @@ def main(argv: list[str] | None = None) -> Path:
                         help="UCF101-sized (101 classes, splits 1-3) instead of the 10-class default")
     parser.add_argument("--num-clips", type=int, default=13320, help="clips for --full (default 13320)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--mean-slots", type=float, default=None,
+                        help="for --full: mean person slots per clip, 1-7 (4: as large as the real file, ~1 GB); "
+                             "default: 1-3 slots, mean 2.1")
     args = parser.parse_args(argv)
+    if args.mean_slots is not None and not 1 <= args.mean_slots <= 7:
+        raise SystemExit(f"--mean-slots must lie between 1 and 7, got {args.mean_slots}")
     start = time.perf_counter()
     if args.full:
-        dataset = generate_fullsize_dataset(args.seed, args.num_clips)
+        dataset = generate_fullsize_dataset(args.seed, args.num_clips, mean_slots=args.mean_slots)
     else:
         dataset = generate_default_dataset(args.seed)
     path = write_dataset_pickle(dataset, args.out)

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from helpers.data.source import is_default_dataset
 from helpers.paths import resolve_data_path
-from helpers.training.checkpoint import LoadedCheckpoint
+
+if TYPE_CHECKING:  # torch stays out of predict --onnx
+    from helpers.training.checkpoint import LoadedCheckpoint
 
 _UCF_ID = re.compile(r"^v_(?P<name>[A-Za-z0-9]+)_g\d+_c\d+$")
 

@@ -1,9 +1,10 @@
 """ST-GCN / ST-GCN++ style spatial-temporal graph convolution network for any skeleton layout.
 
 The graph comes from `helpers.models.graph.spatial_partition(layout)` (3 subsets: self,
-inward, outward) and is a registered buffer; each graph convolution may add a
-learnable offset to it (as ST-GCN++ / 2s-AGCN do).  Persons are processed as
-separate samples and their features are averaged before the classifier.
+inward, outward) and is one registered buffer of the model, passed to every block
+(as in st-gcn); each graph convolution may add a learnable offset to it (as
+ST-GCN++ / 2s-AGCN do).  Persons are processed as separate samples and their
+features are averaged before the classifier.
 
 Shapes: N batch, M persons, C channels, T frames, V joints, K graph subsets.
 """
@@ -53,18 +54,32 @@ class DataBatchNorm(nn.Module):
         return x.reshape(n, m, v, c, t).permute(0, 1, 4, 2, 3)  # (N, M, T, V, C)
 
 
+class Dropout(nn.Dropout):
+    """`nn.Dropout` with its mask drawn as `rand >= p`: on CPU, torch's `bernoulli_` costs about
+    four times a uniform draw, and six dropouts were a sixth of an ST-GCN training step."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        if self.p >= 1:
+            return torch.zeros_like(x)
+        return x * (torch.rand_like(x) >= self.p) * (1.0 / (1.0 - self.p))
+
+
 class GraphConv(nn.Module):
-    """Spatial graph convolution: (N, C_in, T, V) -> (N, C_out, T, V).
+    """Spatial graph convolution: (N, C_in, T, V) and adjacency (K, V, V) -> (N, C_out, T, V).
 
     One 1x1 convolution per graph subset, summed over the subsets' adjacency
-    `A + offset` (`offset` learnable, starting at zero, when `adaptive`).
+    `A + offset` (`offset` learnable, starting at zero, when `adaptive`):
+    `y[c, t, w] = sum_k sum_v (W_k x + b_k)[c, t, v] (A_k + offset_k)[v, w]`.
+    Both orders of the two products give the same result; the cheaper one runs.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, adjacency: torch.Tensor, adaptive: bool = True):
+    def __init__(self, in_channels: int, out_channels: int, num_subsets: int, num_joints: int,
+                 adaptive: bool = True):
         super().__init__()
-        self.num_subsets = adjacency.shape[0]
-        self.register_buffer("adjacency", adjacency)  # (K, V, V)
-        self.offset = nn.Parameter(torch.zeros_like(adjacency)) if adaptive else None
+        self.num_subsets, self.out_channels = num_subsets, out_channels
+        self.offset = nn.Parameter(torch.zeros(num_subsets, num_joints, num_joints)) if adaptive else None
         self.conv = nn.Conv2d(in_channels, out_channels * self.num_subsets, 1)
         self.bn = nn.BatchNorm2d(out_channels)
         if in_channels == out_channels:
@@ -72,11 +87,22 @@ class GraphConv(nn.Module):
         else:
             self.residual = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1), nn.BatchNorm2d(out_channels))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, _, t, v = x.shape  # (N, C_in, T, V)
-        a = self.adjacency if self.offset is None else self.adjacency + self.offset  # (K, V, V)
-        y = self.conv(x).view(n, self.num_subsets, -1, t, v)  # (N, K, C_out, T, V)
-        y = torch.einsum("nkctv,kvw->nctw", y, a)  # (N, C_out, T, V)
+    def forward(self, x: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
+        n, c_in, t, v = x.shape  # (N, C_in, T, V)
+        k, c_out = self.num_subsets, self.out_channels
+        a = adjacency if self.offset is None else adjacency + self.offset  # (K, V, W)
+        if c_in < c_out:
+            # graph first, on the narrower input: one (N*C_in*T, V) x (V, K*W) product, then one
+            # 1x1 convolution over (K, C_in), the same weights viewed (C_out, K*C_in)
+            u = torch.matmul(x, a.permute(1, 0, 2).reshape(v, k * v))  # (N, C_in, T, K*W)
+            u = u.view(n, c_in, t, k, v).permute(0, 3, 1, 2, 4).reshape(n, k * c_in, t, v)  # (N, K*C_in, T, W)
+            weight = self.conv.weight.view(k, c_out, c_in).transpose(0, 1).reshape(c_out, k * c_in, 1, 1)
+            bias = self.conv.bias.view(k, c_out).t() @ a.sum(dim=1)  # (C_out, W): b_k through A_k's columns
+            y = F.conv2d(u, weight) + bias[:, None, :]  # (N, C_out, T, W)
+        else:
+            # convolution first, then one (N*C_out*T, K*V) x (K*V, W) product
+            y = self.conv(x).view(n, k, c_out, t, v).permute(0, 2, 3, 1, 4).reshape(n * c_out * t, k * v)
+            y = (y @ a.reshape(k * v, v)).view(n, c_out, t, v)  # (N, C_out, T, W)
         return F.relu(self.bn(y) + self.residual(x))
 
 
@@ -88,7 +114,7 @@ class TemporalConv(nn.Module):
         pad = (kernel_size - 1) // 2
         self.conv = nn.Conv2d(channels, channels, (kernel_size, 1), (stride, 1), (pad, 0))
         self.bn = nn.BatchNorm2d(channels)
-        self.drop = nn.Dropout(dropout)
+        self.drop = Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.drop(self.bn(self.conv(x)))
@@ -126,7 +152,7 @@ class MultiScaleTemporalConv(nn.Module):
         self.branches = nn.ModuleList(branches)
         self.bn = nn.BatchNorm2d(channels)
         self.mix = nn.Sequential(nn.ReLU(inplace=True), nn.Conv2d(channels, channels, 1), nn.BatchNorm2d(channels))
-        self.drop = nn.Dropout(dropout)
+        self.drop = Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = torch.cat([branch(x) for branch in self.branches], dim=1)  # (N, C, T', V)
@@ -134,13 +160,15 @@ class MultiScaleTemporalConv(nn.Module):
 
 
 class STGCNBlock(nn.Module):
-    """GraphConv then TemporalConv with a block residual: (N, C_in, T, V) -> (N, C_out, T / stride, V)."""
+    """GraphConv then TemporalConv with a block residual:
+    (N, C_in, T, V) and adjacency (K, V, V) -> (N, C_out, T / stride, V)."""
 
     def __init__(
         self,
         in_channels: int,
         out_channels: int,
-        adjacency: torch.Tensor,
+        num_subsets: int,
+        num_joints: int,
         stride: int = 1,
         kernel_size: int = 9,
         dropout: float = 0.0,
@@ -149,7 +177,7 @@ class STGCNBlock(nn.Module):
         temporal: str = "single",
     ):
         super().__init__()
-        self.gcn = GraphConv(in_channels, out_channels, adjacency, adaptive)
+        self.gcn = GraphConv(in_channels, out_channels, num_subsets, num_joints, adaptive)
         if temporal == "single":
             self.tcn = TemporalConv(out_channels, kernel_size, stride, dropout)
         elif temporal == "multiscale":
@@ -165,8 +193,8 @@ class STGCNBlock(nn.Module):
                 nn.Conv2d(in_channels, out_channels, 1, (stride, 1)), nn.BatchNorm2d(out_channels)
             )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.tcn(self.gcn(x))  # (N, C_out, T', V)
+    def forward(self, x: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
+        y = self.tcn(self.gcn(x, adjacency))  # (N, C_out, T', V)
         if self.residual is not None:
             y = y + self.residual(x)
         return F.relu(y)
@@ -206,21 +234,22 @@ class STGCN(nn.Module):
     ):
         super().__init__()
         self.layout = layout
-        adjacency = torch.from_numpy(spatial_partition(layout))  # (3, V, V)
-        self.register_buffer("adjacency", adjacency)
+        adjacency = torch.from_numpy(spatial_partition(layout))  # (K=3, V, V)
+        self.register_buffer("adjacency", adjacency)  # stored once, passed to every block
         self.data_bn = DataBatchNorm(max_persons, layout.num_joints, in_channels)
         blocks, channels = [], in_channels
         for i, (out_channels, stride) in enumerate(stages):
             blocks.append(
                 STGCNBlock(
-                    channels, out_channels, adjacency, stride, kernel_size, dropout, adaptive,
+                    channels, out_channels, adjacency.shape[0], layout.num_joints, stride, kernel_size, dropout,
+                    adaptive,
                     residual=i > 0,  # as ST-GCN: no residual around the first block
                     temporal=temporal,
                 )
             )
             channels = out_channels
         self.blocks = nn.ModuleList(blocks)
-        self.head_drop = nn.Dropout(head_dropout)
+        self.head_drop = Dropout(head_dropout)
         self.fc = nn.Linear(channels, num_classes)
 
     def no_weight_decay(self) -> set[str]:
@@ -232,6 +261,6 @@ class STGCN(nn.Module):
         x = self.data_bn(x.permute(0, 4, 2, 3, 1))  # (N, M, T, V, C)
         x = x.permute(0, 1, 4, 2, 3).reshape(n * m, c, t, v)  # (N*M, C, T, V)
         for block in self.blocks:
-            x = block(x)  # (N*M, C', T', V)
+            x = block(x, self.adjacency)  # (N*M, C', T', V)
         x = x.mean(dim=(2, 3)).view(n, m, -1).mean(dim=1)  # (N, C')
         return self.fc(self.head_drop(x))  # (N, num_classes)

@@ -16,7 +16,7 @@ from torch import nn
 from helpers.config import Config, config_from_dict
 from helpers.errors import UserInputError
 from helpers.io import atomic_write
-from helpers.data.layouts import Layout, get_layout
+from helpers.data.layouts import Layout, check_data_fits, get_layout
 from helpers.models.registry import build_model
 from helpers.config import PreprocessConfig
 
@@ -70,12 +70,7 @@ class LoadedCheckpoint:
 
     def check_fits(self, source: str, num_joints: int, layout_name: str | None = None) -> None:
         """Refuse data whose skeleton (joint count, layout if known) differs from the training data's."""
-        if num_joints != self.layout.num_joints or (layout_name is not None and layout_name != self.layout.name):
-            found = f"layout {layout_name} ({num_joints} joints)" if layout_name else f"{num_joints} joints"
-            raise UserInputError(
-                f"{source}: data has {found} but checkpoint {self.path} was trained on "
-                f"layout {self.layout.name} ({self.layout.num_joints} joints)"
-            )
+        check_data_fits(self.layout, source, num_joints, layout_name, f"checkpoint {self.path}")
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: str = "cpu") -> LoadedCheckpoint:

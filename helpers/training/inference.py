@@ -7,6 +7,7 @@ from torch.utils.data import DataLoader
 
 from helpers.training.device import to_device
 from helpers.transforms.clips import ClipDataset
+from helpers.transforms.inputs import evaluation_views
 
 
 @torch.no_grad()
@@ -35,7 +36,5 @@ def make_views(clips: list[dict], layout, preprocess, streams: list[str], num_vi
                flip: bool = False) -> list[ClipDataset]:
     """`num_views` deterministic, differently sampled copies of `clips` for multi-clip testing,
     each also mirrored (left/right swapped) when `flip`: 2 * num_views views then."""
-    num_views = max(1, num_views)
-    mirrors = (False, True) if flip else (False,)
-    return [ClipDataset(clips, layout, preprocess, streams, view=k, num_views=num_views, mirror=mirror)
-            for k in range(num_views) for mirror in mirrors]
+    return [ClipDataset(clips, layout, preprocess, streams, view=k, num_views=n, mirror=mirror)
+            for k, n, mirror in evaluation_views(num_views, flip)]

@@ -8,7 +8,6 @@ arithmetic, so they work on numpy arrays and on torch tensors alike;
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from helpers.data.layouts import Layout
 
@@ -60,5 +59,7 @@ def stack_streams(x, layout: Layout, names=("joint",)):
         raise ValueError(f"unknown streams {unknown}; known: {', '.join(STREAMS)}")
     parts = [STREAMS[name](x, layout) for name in names]
     if hasattr(x, "new_zeros"):  # torch tensor
+        import torch  # here, not at the top: numpy callers (ONNX prediction) run without torch
+
         return torch.cat(parts, dim=-1)
     return np.concatenate(parts, axis=-1)

@@ -198,3 +198,13 @@ def test_default_dataset_file_follows_the_generator_source(tmp_path, monkeypatch
     monkeypatch.setattr(helpers.data.synthetic, "__file__", str(fake_source))
     second = default_dataset_path(verbose=False)
     assert second != first and calls == [0, 0] and not first.exists()      # regenerated, stale file removed
+
+
+def test_fullsize_with_four_mean_slots_is_as_large_as_the_real_file():
+    data = generate_fullsize_dataset(seed=0, num_clips=SMALL_FULL, progress=False, mean_slots=4)
+    slots = np.array([c["keypoint"].shape[0] for c in data["annotations"]])
+    assert 3.5 < slots.mean() < 4.5 and slots.min() >= 1 and slots.max() <= 7
+    slot_frames = sum(c["keypoint"].shape[0] * c["keypoint"].shape[1] for c in data["annotations"])
+    # float16 keypoint (V, 2) + score (V,): 17 * 3 * 2 bytes per slot and frame; the real file is ~1 GB
+    mib_at_full_size = slot_frames * 17 * 3 * 2 / 2**20 * 13320 / SMALL_FULL
+    assert 800 < mib_at_full_size < 1300, mib_at_full_size

@@ -3,11 +3,12 @@ import torch
 
 from helpers.data.layouts import JHMDB15, LAYOUTS
 from helpers.models.registry import count_parameters
-from helpers.models.stgcn import STGCN
+from helpers.models.stgcn import STGCN, Dropout, GraphConv
 from tests.conftest import seeded_training_losses
 
 torch.set_num_threads(2)
 SMALL = ((8, 1), (16, 2))  # tiny channel plan: small for testing efficiency
+PINNED_LAST_LOSS = 1.281  # the 5th loss of seeded_losses()
 
 
 @pytest.mark.parametrize("layout", list(LAYOUTS.values()), ids=list(LAYOUTS))
@@ -50,9 +51,9 @@ def test_multiscale_temporal_block_keeps_channels_and_strides_time(stride):
     model = STGCN(5, JHMDB15, in_channels=2, stages=((12, 1), (18, stride)), temporal="multiscale").eval()
     x = torch.randn(2, 2, 16, JHMDB15.num_joints, 1)  # (N, C, T, V, M)
     assert model(x).shape == (2, 5)
-    features = model.blocks[0](torch.randn(2, 2, 16, JHMDB15.num_joints))  # (N, C, T, V)
+    features = model.blocks[0](torch.randn(2, 2, 16, JHMDB15.num_joints), model.adjacency)  # (N, C, T, V)
     assert features.shape == (2, 12, 16, JHMDB15.num_joints)
-    assert model.blocks[1](features).shape == (2, 18, 16 // stride, JHMDB15.num_joints)
+    assert model.blocks[1](features, model.adjacency).shape == (2, 18, 16 // stride, JHMDB15.num_joints)
     # a frame change reaches at most 1 + 2 * max dilation (4) frames per multiscale layer: causality check
     block = model.blocks[0].tcn.eval()
     base = torch.randn(1, 12, 32, JHMDB15.num_joints)
@@ -65,3 +66,40 @@ def test_multiscale_temporal_block_keeps_channels_and_strides_time(stride):
 def test_unknown_temporal_kind_is_an_error():
     with pytest.raises(ValueError, match="multiscale"):
         STGCN(5, JHMDB15, temporal="wavelet")
+
+
+def test_adjacency_is_stored_once_per_checkpoint():
+    model = STGCN(5, JHMDB15)
+    assert [key for key in model.state_dict() if "adjacency" in key] == ["adjacency"]
+    assert all(block.gcn.offset.shape == model.adjacency.shape for block in model.blocks)  # learnable, per block
+
+
+@pytest.mark.parametrize("channels", [(2, 8), (8, 8), (8, 4)])  # graph first, convolution first, narrower output
+def test_graph_conv_computes_its_definition(channels):
+    """y[c, t, w] = sum_k sum_v (W_k x + b_k)[c, t, v] (A_k + offset_k)[v, w], whichever order runs."""
+    torch.manual_seed(0)
+    c_in, c_out = channels
+    k, v = 3, JHMDB15.num_joints
+    layer = GraphConv(c_in, c_out, k, v).eval()
+    with torch.no_grad():
+        layer.offset.normal_(0, 0.1)
+        layer.conv.bias.normal_()
+    adjacency, x = torch.rand(k, v, v), torch.randn(2, c_in, 5, v)  # (K, V, W), (N, C_in, T, V)
+    z = layer.conv(x).view(2, k, c_out, 5, v)  # (N, K, C_out, T, V)
+    y = torch.einsum("nkctv,kvw->nctw", z, adjacency + layer.offset)
+    expected = torch.relu(layer.bn(y) + layer.residual(x))
+    torch.testing.assert_close(layer(x, adjacency), expected, atol=1e-5, rtol=1e-5)
+
+
+def test_dropout_zeroes_a_share_p_and_keeps_the_mean():
+    torch.manual_seed(0)
+    drop, x = Dropout(0.4), torch.ones(200_000)
+    y = drop.train()(x)
+    assert abs((y == 0).float().mean().item() - 0.4) < 0.005
+    assert torch.all((y == 0) | torch.isclose(y, torch.tensor(1 / 0.6)))
+    assert abs(y.mean().item() - 1.0) < 0.01
+    assert torch.equal(drop.eval()(x), x) and torch.equal(Dropout(1.0).train()(x), torch.zeros_like(x))
+
+
+def test_seeded_training_pins_the_loss():
+    assert round(seeded_losses()[-1], 3) == PINNED_LAST_LOSS

@@ -35,29 +35,30 @@ def test_benchmark_reports_every_measurement_as_numbers(five_class_path):
             assert is_number(result[step][key]), (step, key)
     for run in ("subset_run", "subset_run_uncached"):
         for key in ("peak_rss_mb", "rss_python_mb", "rss_after_torch_mb", "rss_after_imports_mb",
-                    "peak_after_imports_mb", "rss_after_open_mb"):
+                    "peak_after_imports_mb", "rss_after_open_mb", "floor_mb", "data_mb"):
             assert is_number(result[run][key]), (run, key)
         for name in speed.LSTMS:
             assert 0 <= result[run]["runs"][name]["data_wait_share"] <= 1
     baseline = result["models"]["baseline"]
     for key in ("parameters", "train_clips_per_s", "data_wait_share", "infer_clips_per_s", "latency_ms"):
         assert is_number(baseline[key]) and baseline[key] >= 0, key
-    assert set(result["targets"]) == set(speed.TARGETS)
+    # without --compare-ref and a GPU, the comparison and GPU targets are not measured
+    assert set(result["targets"]) == {"warm_speedup", "subset_data_share", "data_wait_share", "lstm_inference"}
     for target in result["targets"].values():
         assert is_number(target["value"]) and isinstance(target["passed"], bool)
-    memory = result["targets"]["subset_rss_share"]  # the literal target, with both references beside it
-    assert memory["value"] == result["subset_run"]["peak_rss_mb"] / result["unpickle"]["peak_rss_mb"]
-    uncached = result["subset_run_uncached"]["peak_rss_mb"]
-    assert memory["uncached_value"] == result["subset_run"]["peak_rss_mb"] / uncached
-    assert is_number(memory["import_floor_mb"]) and is_number(memory["floor_share"])
+    run = result["subset_run"]
+    assert run["data_mb"] == run["peak_rss_mb"] - run["floor_mb"] and run["floor_mb"] >= run["peak_after_imports_mb"]
+    memory = result["targets"]["subset_data_share"]  # the data part above the run's own floor
+    assert memory["value"] == run["data_mb"] / result["unpickle"]["peak_rss_mb"] and memory["goal"] == 0.05
+    assert memory["peak_share"] == run["peak_rss_mb"] / result["unpickle"]["peak_rss_mb"]
+    assert result["dataset"]["mean_person_slots"] == 1.0 and result["gpu_models"] == {}
     machine = result["machine"]
     assert is_number(machine["cpu_count"]) and machine["torch_threads"] == 1
     assert machine["torch"] and machine["numpy"] and machine["python"] and len(machine["load_average_before"]) == 3
 
     report = speed.format_report(result)
     assert "| baseline |" in report and ("PASS" in report or "FAIL" in report)
-    assert "(a) unpickling the full file alone" in report and "(b) the same five-class run without the cache" in report
-    assert "import floor" in report
+    assert "| from the cache |" in report and "| without the cache |" in report and "data part" in report
 
 
 def test_a_measurement_runs_in_its_own_process(five_class_path):
@@ -70,3 +71,58 @@ def test_a_measurement_runs_in_its_own_process(five_class_path):
 def test_missing_dataset_is_a_user_error(tmp_path):
     with pytest.raises(UserInputError, match="not found"):
         speed.main(["--dataset", str(tmp_path / "nope.pkl"), "--out", str(tmp_path)])
+
+
+def test_before_after_runs_both_revisions_alternately(five_class_path):
+    from helpers.tools import speed_reference
+
+    params = {"dataset": str(five_class_path), "config": None, "classes": [0, 1, 2, 3, 4],
+              "budget": speed._budget(quick=True)}
+    comparison = speed_reference.compare(speed.run_isolated, params, "HEAD", ["baseline"], [1], rounds=1,
+                                         progress=lambda text: None)
+    (row,) = comparison["rows"]
+    assert row["model"] == "baseline" and row["threads"] == 1 and len(comparison["commit"]) == 40
+    for side in ("current", "reference"):
+        assert is_number(row[side]["train_clips_per_s"]) and row[side]["train_clips_per_s"] > 0
+    assert row["train_ratio"] == row["current"]["train_clips_per_s"] / row["reference"]["train_clips_per_s"]
+    assert "| baseline | 1 |" in "\n".join(speed_reference.format_comparison(comparison))
+
+
+def test_an_unknown_revision_is_a_user_error():
+    from helpers.tools import speed_reference
+
+    with pytest.raises(UserInputError, match="not a git revision"):
+        with speed_reference.checkout("no-such-revision-here"):
+            pass
+
+
+def test_train_command_rows(five_class_path):
+    from helpers.tools import speed_distributed
+
+    params = {"dataset": str(five_class_path), "classes": [0, 1, 2, 3, 4]}
+    one = speed_distributed.run_train_command(params, model="baseline")
+    assert one["available"] and one["train_clips"] > 0 and is_number(one["epoch_clips_per_s"])
+    torchrun = speed_distributed.run_train_command(params, model="baseline", processes=2)
+    assert torchrun["available"] == speed_distributed.torchrun_available()
+    if not torchrun["available"]:
+        assert "no torchrun support" in torchrun["reason"]
+
+
+def fake_models_run(name, params):
+    """A stand-in for the 'models' measurement on a GPU: fixed rows, precision from params['amp']."""
+    row = {"parameters": 10, "train_clips_per_s": 2500.0 if params["amp"] else 900.0, "batch_size": 256,
+           "data_wait_share": 0.1, "infer_clips_per_s": 15000.0 if params["amp"] else 8000.0,
+           "infer_batch_size": params["infer_batch"], "latency_ms": 1.0}
+    assert name == "models" and params["device"] == "cuda" and params["train_batch"] == 256
+    return {"models": {"stgcn": row}, "precision": "bfloat16" if params["amp"] else "float32",
+            "environment": {"cuda": "Some GPU", "torch": "x", "python": "y", "cpu_count": 16}}
+
+
+def test_gpu_rows_and_their_targets_are_reported():
+    result = speed.run_gpu_benchmark("data.pkl", ["stgcn"], run=fake_models_run)
+    assert set(result["gpu_models"]) == {"float32", "bfloat16"}
+    targets = result["targets"]
+    assert targets["gpu_stgcn_training"]["passed"] and targets["gpu_stgcn_training"]["value"] == 2500.0
+    assert not targets["gpu_stgcn_inference"]["passed"]  # 15,000 < 20,000 clips/s at batch 256
+    report = speed.format_gpu_report(result)
+    assert "GPU (Some GPU), bfloat16" in report and "inference clips/s (batch 256)" in report and "FAIL" in report
