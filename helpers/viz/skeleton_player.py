@@ -39,7 +39,9 @@ _ICON = re.compile(r"<i class=\"(fa [^\"]+)\"></i>")
 def _draw_frame(axis, keypoint: np.ndarray, layout: Layout, scores: np.ndarray | None, frame: int,
                 limits, min_score: float, title: str) -> None:
     axis.clear()
-    draw_skeleton(axis, keypoint[frame], layout, None if scores is None else scores[frame], min_score)
+    # bones and joints by body side; scores only hide undetected joints (no room for a colour bar)
+    draw_skeleton(axis, keypoint[frame], layout, None if scores is None else scores[frame], min_score,
+                  score_colours=False)
     (x0, x1), (y0, y1) = limits
     axis.set_xlim(x0, x1)
     axis.set_ylim(y0, y1)

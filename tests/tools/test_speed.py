@@ -43,8 +43,13 @@ def test_benchmark_reports_every_measurement_as_numbers(five_class_path):
     for key in ("parameters", "train_clips_per_s", "data_wait_share", "infer_clips_per_s", "latency_ms"):
         assert is_number(baseline[key]) and baseline[key] >= 0, key
     assert set(result["targets"]) == set(speed.TARGETS)
-    for target in result["targets"].values():
-        assert is_number(target["value"]) and isinstance(target["passed"], bool)
+    checks = {">=": lambda v, g: v >= g, "<=": lambda v, g: v <= g, "<": lambda v, g: v < g}
+    for name, target in result["targets"].items():
+        assert is_number(target["value"]) and is_number(target["goal"]), name
+        assert target["passed"] is checks[target["comparison"]](target["value"], target["goal"]), name
+    warm = result["targets"]["warm_speedup"]
+    assert warm["value"] == result["unpickle"]["seconds"] / result["warm_load"]["seconds"]
+    assert (warm["goal"], warm["comparison"]) == (20.0, ">=")
     memory = result["targets"]["subset_rss_share"]  # the literal target, with both references beside it
     assert memory["value"] == result["subset_run"]["peak_rss_mb"] / result["unpickle"]["peak_rss_mb"]
     uncached = result["subset_run_uncached"]["peak_rss_mb"]
@@ -55,7 +60,10 @@ def test_benchmark_reports_every_measurement_as_numbers(five_class_path):
     assert machine["torch"] and machine["numpy"] and machine["python"] and len(machine["load_average_before"]) == 3
 
     report = speed.format_report(result)
-    assert "| baseline |" in report and ("PASS" in report or "FAIL" in report)
+    assert f"| baseline | {baseline['parameters']:,} |" in report
+    for target in result["targets"].values():   # each target's row ends with its own verdict
+        row = next(line for line in report.splitlines() if line.startswith(f"| {target['description']} |"))
+        assert row.endswith("| PASS |" if target["passed"] else "| FAIL |"), row
     assert "(a) unpickling the full file alone" in report and "(b) the same five-class run without the cache" in report
     assert "import floor" in report
 

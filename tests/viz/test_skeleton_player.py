@@ -2,6 +2,7 @@ import numpy as np
 
 from helpers.data.layouts import COCO17
 from helpers.tools.report import network_references
+from helpers.viz import skeleton_player
 from helpers.viz.skeleton_player import animation_frames, animation_html, offline_jshtml, player
 
 
@@ -32,9 +33,14 @@ def test_offline_jshtml_replaces_cdn_stylesheet_and_icons():
     assert offline_jshtml(html) == "<button><span>&#x25B6;</span></button><button><span>&#x2759;&#x2759;</span></button>"
 
 
-def test_player_links_play_to_the_slider():
+def test_player_links_play_to_the_slider_and_redraws_the_chosen_frame(monkeypatch):
     keypoint, scores = walking_clip(12)
+    drawn = []
+    monkeypatch.setattr(skeleton_player, "_draw_frame",
+                        lambda axis, keypoint, layout, scores, frame, *rest: drawn.append(frame))
     widget = player(keypoint, COCO17, scores)
     play, slider = widget.children[0].children
     assert (play.max, slider.max) == (11, 11) and play.description == "Play"
-    slider.value = 5  # redraws in the kernel; must not raise outside a notebook either
+    assert drawn == [0]                      # the first frame is drawn at once
+    slider.value = 5
+    assert drawn == [0, 5]                   # a slider change redraws that frame (Play moves the slider in JS)
