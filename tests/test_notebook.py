@@ -71,9 +71,9 @@ def test_model_configs_follow_the_series_list(runs):
         assert series.run_dir(run, 2) == runs / "series" / f"{run}_seed2"
         assert series.seeds_of(run) == list(SERIES_SEEDS[:SEED_COUNTS.get(run, len(SERIES_SEEDS))])
         assert smoke.seeds_of(run) == [0]
-    assert series.seeds_of("baseline") == [0, 1, 2] and series.seeds_of("stgcn") == [0]
         assert config.train.epochs > SMOKE_EPOCHS
         assert smoke.config(run).train.epochs == SMOKE_EPOCHS
+    assert series.seeds_of("baseline") == [0, 1, 2] and series.seeds_of("stgcn") == [0]
     stgcn = series.config("stgcn")               # a recipe file replaces the training settings
     assert stgcn.train.optimizer == "sgd" and stgcn.augment.enabled and stgcn.data == series.config("baseline").data
     changes = series.changes_from_baseline("improved")
