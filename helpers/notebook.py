@@ -66,7 +66,8 @@ SERIES_MODELS: dict[str, str] = {
 # the one shown in notebooks 03-04 (runs/series/<model>/).
 SERIES_SEEDS = (0, 1, 2)
 # Models trained with fewer of SERIES_SEEDS: run -> how many.  ST-GCN trains about
-# four times as long as each other model, so more seeds of it would double the series.
+# four times as long as each other model: two more seeds of it would add half again
+# to the series' time.
 SEED_COUNTS: dict[str, int] = {"stgcn": 1}
 # Torch CPU threads of every series run (recorded as train.num_threads): a float
 # sum split over another number of threads rounds differently, and over many
@@ -78,8 +79,9 @@ SERIES_THREADS = 1
 SERIES_DEVICE = "cpu"
 # A second, larger test set for the built-in synthetic data: this many new draws of
 # the same generator (generator seeds 1, 2, ...: new actors and clips of the same
-# ten motions), about 400 clips each.  Real data has no such second draw.
-FRESH_TEST_DRAWS = 4
+# ten motions), about 400 clips each.  Two make the clips' noise small beside the
+# seeds' (scoring them is most of notebook 05's time).  Real data has no such draw.
+FRESH_TEST_DRAWS = 2
 
 # Smoke runs train this many epochs of the first seed; full runs the config's own.
 SMOKE_EPOCHS = 1

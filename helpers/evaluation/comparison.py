@@ -48,12 +48,14 @@ def seed_scores(seed_checkpoints: dict[str, dict[int, LoadedCheckpoint]], datase
     """Accuracy and macro-F1 of every model and training seed on `split` of `dataset`.
 
     seed_checkpoints: model -> seed -> checkpoint (the seeds of one model share
-    their preprocessing, so each model's test views are made once).  One row per
-    (model, seed): model, seed, clips, accuracy, macro_f1 and `correct`, the
-    per-clip correctness (N,) bool, in the split's clip order.
+    their preprocessing, so the test views are made once per preprocessing, not
+    per checkpoint).  One row per (model, seed): model, seed, clips, accuracy,
+    macro_f1 and `correct`, the per-clip correctness (N,) bool, in the split's
+    clip order.
     """
     rows = []
     device = pick_device(device, where="device")
+    made: dict[str, list] = {}   # the views of each preprocessing, streams and test views
     for model, by_seed in seed_checkpoints.items():
         if not by_seed:
             raise UserInputError(f"{model}: no checkpoint to score")
@@ -65,7 +67,11 @@ def seed_scores(seed_checkpoints: dict[str, dict[int, LoadedCheckpoint]], datase
         if not clips:
             raise UserInputError(f"{dataset.source}: split {split!r} is empty")
         augment = first.config.augment
-        views = make_views(clips, first.layout, first.preprocess, first.streams, augment.test_clips, augment.test_flip)
+        key = repr((split, first.preprocess, first.streams, augment.test_clips, augment.test_flip))
+        if key not in made:
+            made[key] = make_views(clips, first.layout, first.preprocess, first.streams, augment.test_clips,
+                                   augment.test_flip)
+        views = made[key]
         labels = np.array([clip["label"] for clip in clips])
         for seed, checkpoint in by_seed.items():
             other = checkpoint.config
