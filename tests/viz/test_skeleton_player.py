@@ -19,6 +19,7 @@ def test_animation_is_offline_with_one_image_per_frame():
     assert network_references(html) == [] and "font-awesome" not in html and "fa fa-" not in html
     assert html.count("data:image/png;base64,") == 10
     assert 'id="_anim_slider' in html and "&#x25B6;" in html
+    assert animation_html(keypoint, COCO17, scores, max_frames=10, dpi=30, size_inches=2) == html   # no random id
 
 
 def test_frames_are_thinned_evenly():
