@@ -9,17 +9,18 @@ import numpy as np
 import pytest
 
 from helpers.data.layouts import COCO17
+from helpers.notebook import smoke_run
 from helpers.paths import shared_data_dir
 from helpers.pose.base import PoseEstimator
 
 
 def real_data_path(*parts: str) -> Path:
-    """A file under the shared real-data folder; skips (outside CI) or fails (in CI) when absent."""
+    """A file under the shared real-data folder; skips (outside CI) or fails (in CI: `smoke_run()`) when absent."""
     path = shared_data_dir().joinpath(*parts)
     if not path.is_file():
         message = (f"real sample data {path} not found; set SKELETON_ACTIONS_SHARED_DATA to the folder "
                    "holding ucf101_sample/ and jhmdb/")
-        if os.environ.get("CI"):
+        if smoke_run():
             pytest.fail(message)
         pytest.skip(message)
     return path

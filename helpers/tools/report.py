@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import html
+import json
 import os
 import re
 import sys
@@ -29,9 +30,9 @@ from tqdm.auto import tqdm
 
 from helpers.cli import run_command
 from helpers.errors import UserInputError
-from helpers.evaluation.comparison import load_comparison
+from helpers.evaluation.comparison import BEST_MARK, load_comparison, percent_table, table_from_comparison
 from helpers.io import atomic_write_text
-from helpers.notebook import SeriesSettings
+from helpers.notebook import SeriesSettings, smoke_run
 from helpers.paths import PROJECT_ROOT, runs_dir
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
@@ -57,8 +58,8 @@ class NotebookFailed(RuntimeError):
 
 
 def report_dir(smoke: bool | None = None) -> Path:
-    """runs/report, or runs/report_smoke for CI smoke runs (so they never replace a full report)."""
-    smoke = "CI" in os.environ if smoke is None else smoke
+    """runs/report, or runs/report_smoke for smoke runs (so they never replace a full report)."""
+    smoke = smoke_run() if smoke is None else smoke
     return runs_dir() / ("report_smoke" if smoke else "report")
 
 
@@ -96,6 +97,66 @@ def _merge_streams(outputs: list) -> list:
         else:
             merged.append(output)
     return merged
+
+
+# an absolute POSIX path of two or more parts, not inside a word, URL or relative path
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~-])/(?:[\w.-]+/)+[\w.-]*")
+_DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\\\s]+")   # base64 may be wrapped with '\\'+newline
+CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
+
+
+def _output_texts(output) -> list[str]:
+    """The text of one output: stream text, error text, every text/* or JSON item (images left out)."""
+    if output.output_type == "stream":
+        return [output.text]
+    if output.output_type == "error":
+        return [f"{output.ename}: {output.evalue}"]
+    return [value if isinstance(value, str) else json.dumps(value) for key, value in output.get("data", {}).items()
+            if not key.startswith("image/")]
+
+
+def absolute_paths(nb: nbformat.NotebookNode) -> list[str]:
+    """Absolute file paths printed in a notebook's outputs (they name the machine it ran on), as 'cell N: path'."""
+    found = []
+    for number, cell in enumerate(nb.cells, 1):
+        for output in cell.get("outputs", []):
+            for text in _output_texts(output):
+                found += [f"cell {number}: {path}" for path in _ABSOLUTE_PATH.findall(_DATA_URI.sub("", text))]
+    return found
+
+
+def _comparable(outputs: list) -> list[tuple[str, str]]:
+    """(kind, text) pairs of outputs as nbval --nbval-lax compares them: no images, metadata or counts."""
+    pairs = []
+    for output in _merge_streams([nbformat.from_dict(o) for o in outputs]):
+        if output.output_type == "stream":
+            pairs.append((f"stream:{output.name}", output.text))
+        elif output.output_type == "error":
+            pairs.append(("error", f"{output.ename}: {output.evalue}"))
+        else:
+            pairs += [(key, value if isinstance(value, str) else json.dumps(value, sort_keys=True))
+                      for key, value in sorted(output.get("data", {}).items())
+                      if not key.startswith("image/") and key != WIDGET_VIEW]
+    return pairs
+
+
+def checked_output_differences(expected: nbformat.NotebookNode, executed: nbformat.NotebookNode) -> list[str]:
+    """Cells marked `# NBVAL_CHECK_OUTPUT` whose outputs in `executed` differ from `expected` (the committed
+    notebook), one message per cell; empty when all agree.  The same rule as `pytest --nbval-lax`, applied to
+    a notebook that already ran, so one execution serves the report and this check."""
+    messages = []
+    code_cells = [(n, c) for n, c in enumerate(expected.cells, 1) if c.cell_type == "code"]
+    executed_cells = [c for c in executed.cells if c.cell_type == "code"]
+    if [c.source for _, c in code_cells] != [c.source for c in executed_cells]:
+        return ["the executed notebook's code cells differ from the expected notebook's"]
+    for (number, cell), ran in zip(code_cells, executed_cells):
+        if CHECK_MARKER not in cell.source:
+            continue
+        want, got = _comparable(cell.outputs), _comparable(ran.outputs)
+        if want != got:
+            first_line = cell.source.replace(CHECK_MARKER, "").strip().splitlines()[0] if cell.source.strip() else ""
+            messages.append(f"cell {number} ({first_line[:60]!r}): expected {want!r}, got {got!r}")
+    return messages
 
 
 def _kernel_env() -> dict:
@@ -181,6 +242,7 @@ img { max-width: 100%; height: auto; }
 .note { color: #555; font-size: 0.92em; }
 .failed { color: #b00; font-weight: bold; }
 .ok { color: #176b2c; }
+tr.best td { font-weight: bold; background: #fff8dc; }
 .animation button { font-size: 14px; line-height: 22px; }
 .anchor-link { visibility: hidden; margin-left: 0.3em; text-decoration: none; color: #8aa; }
 h1:hover .anchor-link, h2:hover .anchor-link, h3:hover .anchor-link { visibility: visible; }
@@ -264,38 +326,28 @@ def _write_page(path: Path, page: str) -> None:
     path.chmod(0o644)  # a report is for reading: not the private mode of the temp file it was written to
 
 
-def _fmt(value, digits: int = 3, signed: bool = False) -> str:
-    if value is None:
-        return "&ndash;"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
-
-
 def summary_html(comparison: dict | None) -> str:
-    """The models table (id="summary") from the comparison notebook 05 saved, with its context."""
+    """The models table (id="summary") from the comparison notebook 05 saved: percent, clip counts, the best
+    model marked (helpers.evaluation.comparison.percent_table), then which differences the data support."""
     if not comparison:
         return "<p class=\"note\">No model comparison yet: notebook 05 did not run or did not save one.</p>"
+    table = percent_table(table_from_comparison(comparison)).reset_index()
+    head = "".join(f"<th>{html.escape(str(column))}</th>" for column in table.columns)
     rows = []
-    for row in comparison["models"]:
-        rows.append("<tr>" + "".join([
-            f"<td>{html.escape(row['model'])}</td>",
-            f"<td>{html.escape(str(row.get('class', '')))}</td>",
-            f"<td>{_fmt(row['accuracy'])}</td>", f"<td>{_fmt(row['macro_f1'])}</td>",
-            f"<td>{_fmt(row['accuracy_vs_baseline'], signed=True)}</td>",
-            f"<td>{_fmt(row['macro_f1_vs_baseline'], signed=True)}</td>",
-            f"<td>{_fmt(row['parameters'])}</td>", f"<td>{_fmt(row.get('ms_per_clip'), 2)}</td>",
-            f"<td>{_fmt(row.get('best_epoch'))}</td>",
-        ]) + "</tr>")
-    head = ("<tr><th>model</th><th>class</th><th>accuracy</th><th>macro-F1</th><th>&Delta; accuracy</th>"
-            "<th>&Delta; macro-F1</th><th>parameters</th><th>ms per clip</th><th>best epoch</th></tr>")
-    context = []
-    for key, label in (("dataset", "data"), ("config", "config"), ("split", "split"),
-                       ("baseline", "differences to"), ("latency_note", "timing")):
+    for _, row in table.iterrows():
+        best = str(row["model"]).endswith(BEST_MARK)
+        cells = "".join(f"<td>{html.escape(str(value))}</td>" for value in row)
+        rows.append(f"<tr class=\"best\">{cells}</tr>" if best else f"<tr>{cells}</tr>")
+    verdicts = "".join(f"<li>{html.escape(text)}</li>" for text in comparison.get("verdicts") or [])
+    context = [f"<li>{BEST_MARK} best: highest mean macro-F1 on the largest test set; scores are mean ± standard "
+               "deviation over the training seeds; &Delta; is the difference to the baseline in points</li>"]
+    for key, label in (("dataset", "data"), ("fresh_test", "fresh test set"), ("config", "config"),
+                       ("split", "split"), ("baseline", "differences to"), ("latency_note", "timing")):
         if comparison.get(key) is not None:
             context.append(f"<li>{label}: <code>{html.escape(str(comparison[key]))}</code></li>")
-    return (f"<table id=\"summary\"><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>\n"
-            f"<ul class=\"note\">{''.join(context)}</ul>")
+    return (f"<table id=\"summary\"><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>\n"
+            + (f"<ul id=\"verdicts\">{verdicts}</ul>\n" if verdicts else "")
+            + f"<ul class=\"note\">{''.join(context)}</ul>")
 
 
 def index_html(runs: list[dict], comparison: dict | None, smoke: bool, pages: list[str]) -> str:
@@ -309,8 +361,8 @@ def index_html(runs: list[dict], comparison: dict | None, smoke: bool, pages: li
         else:
             status = f"<span class=\"ok\">ran in {run['seconds']:.0f} s</span>"
         items.append(f"<li><a href=\"{run['page']}\">{label}</a> &mdash; {status}</li>")
-    mode = ("SMOKE run (CI set): 1-2 epochs, numbers mean nothing" if smoke
-            else "full default run")
+    mode = ("SMOKE run (CI set): 1 epoch of one seed, numbers mean nothing" if smoke
+            else "full run")
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     body = (f"<h1>Skeleton action recognition: report</h1>\n"
             f"<p class=\"note\">{html.escape(mode)}; built {stamp}.</p>\n"
@@ -331,7 +383,7 @@ def build_report(notebooks: list[str | Path] | None = None, out_dir: str | Path 
     A failing notebook stops the run: its page (with the traceback) and the
     index are still written, then NotebookFailed is raised.
     """
-    smoke = "CI" in os.environ
+    smoke = smoke_run()
     paths = [Path(p) for p in notebooks] if notebooks else [NOTEBOOK_DIR / name for name in NOTEBOOKS]
     for path in paths:
         if not path.is_file():

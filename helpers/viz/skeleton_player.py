@@ -14,6 +14,7 @@ Both draw with `helpers.viz.plotting.draw_skeleton`, so bones come from the layo
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 
@@ -39,12 +40,15 @@ _ICONS = {
 }
 _STYLESHEET_LINK = re.compile(r"<link\b[^>]*\bhref=[\"']https?://[^>]*>", re.IGNORECASE)
 _ICON = re.compile(r"<i class=\"(fa [^\"]+)\"></i>")
+_ELEMENT_ID = re.compile(r"id=\"_anim_img([0-9a-f]{32})\"")
 
 
 def _draw_frame(axis, keypoint: np.ndarray, layout: Layout, scores: np.ndarray | None, frame: int,
                 limits, min_score: float, title: str) -> None:
     axis.clear()
-    draw_skeleton(axis, keypoint[frame], layout, None if scores is None else scores[frame], min_score)
+    # bones and joints by body side; scores only hide undetected joints (no room for a colour bar)
+    draw_skeleton(axis, keypoint[frame], layout, None if scores is None else scores[frame], min_score,
+                  score_colours=False)
     (x0, x1), (y0, y1) = limits
     axis.set_xlim(x0, x1)
     axis.set_ylim(y0, y1)
@@ -84,9 +88,17 @@ def animation_frames(total: int, max_frames: int) -> np.ndarray:
 
 
 def offline_jshtml(html: str) -> str:
-    """matplotlib's jshtml with the CDN stylesheet removed and Font Awesome icons replaced by characters."""
+    """matplotlib's jshtml with the CDN stylesheet removed, Font Awesome icons replaced by characters, and
+    its random element id (a fresh uuid each call) replaced by a hash of the page, so that the same clip
+    gives the same HTML and a re-run notebook does not change."""
     html = _STYLESHEET_LINK.sub("", html)
-    return _ICON.sub(lambda match: f"<span>{_ICONS.get(match.group(1), '&#x2022;')}</span>", html)
+    html = _ICON.sub(lambda match: f"<span>{_ICONS.get(match.group(1), '&#x2022;')}</span>", html)
+    found = _ELEMENT_ID.search(html)
+    if found:
+        random_id = found.group(1)
+        stable = hashlib.sha1(html.replace(random_id, "").encode()).hexdigest()[:32]
+        html = html.replace(random_id, stable)
+    return html
 
 
 def animation_html(keypoint: np.ndarray, layout: Layout, scores: np.ndarray | None = None, title: str = "",

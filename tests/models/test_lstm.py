@@ -4,6 +4,7 @@ import torch
 from helpers.data.layouts import COCO17, JHMDB15
 from helpers.models.lstm import BaselineLSTM, ImprovedLSTM
 from helpers.models.registry import MODELS, build_model, count_parameters
+from tests.conftest import seeded_training_losses
 
 
 @pytest.mark.parametrize("layout", [COCO17, JHMDB15], ids=["coco17", "jhmdb15"])
@@ -34,3 +35,15 @@ def test_build_model_rejects_unknown_names():
     assert {"baseline", "improved"} <= set(MODELS)
     with pytest.raises(ValueError, match="unknown model 'transformer'"):
         build_model("transformer", 3, COCO17, 2)
+
+
+@pytest.mark.parametrize("cls, first, last", [(BaselineLSTM, 1.4122, 1.0821), (ImprovedLSTM, 1.6793, 0.4261)],
+                         ids=["baseline", "improved"])
+def test_seeded_training_steps_pin_the_losses(cls, first, last):
+    def make():
+        kwargs = {"dropout": 0.0} if cls is ImprovedLSTM else {}
+        return cls(4, JHMDB15, hidden_size=16, num_layers=1, **kwargs)
+
+    losses = seeded_training_losses(make, lambda params: torch.optim.Adam(params, lr=1e-2))
+    assert losses == seeded_training_losses(make, lambda params: torch.optim.Adam(params, lr=1e-2))
+    assert losses[0] == pytest.approx(first, abs=1e-4) and losses[-1] == pytest.approx(last, abs=1e-4)

@@ -25,9 +25,12 @@ def test_adjacency_is_a_buffer_from_the_layout():
     assert model.adjacency.shape == (3, JHMDB15.num_joints, JHMDB15.num_joints)
 
 
-def test_default_model_parameter_budget():
-    for channels in (2, 8):
-        assert count_parameters(STGCN(14, JHMDB15, in_channels=channels)) <= 1_800_000
+def test_default_model_parameter_count():
+    # the default plan on JHMDB-15, about a tenth of DD-Net's 1.8 M; six more input channels add 188 each:
+    # the first block's graph convolution (96 outputs) and residual (32), and data_bn's scale and shift
+    # for 15 joints x 2 persons
+    assert count_parameters(STGCN(14, JHMDB15, in_channels=2)) == 187_320
+    assert count_parameters(STGCN(14, JHMDB15, in_channels=8)) == 187_320 + 6 * (96 + 32 + 2 * 15 * 2)
 
 
 def test_too_many_persons_is_an_error():
@@ -43,7 +46,7 @@ def seeded_losses():
 def test_seeded_training_step_reduces_loss_and_is_reproducible():
     first, second = seeded_losses(), seeded_losses()
     assert first == second
-    assert first[-1] < first[0]
+    assert first[0] == pytest.approx(1.4299, abs=1e-4) and first[-1] == pytest.approx(1.2807, abs=1e-4)
 
 
 @pytest.mark.parametrize("stride", [1, 2])

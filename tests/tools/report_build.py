@@ -1,7 +1,11 @@
-"""One smoke-mode build of the report per test session, shared by test_report.py and test_report_browser.py.
+"""One smoke-mode run of the notebook series per test session, shared by every test that needs executed notebooks.
 
-Building runs all five notebooks (CI set: 1 epoch) into a temporary runs folder,
-about two minutes on two busy cores, so it happens once, on first use.
+Building runs all five notebooks (CI set: one epoch of one seed) into a temporary
+runs folder, a few minutes on two busy cores, so it happens once, on first use.
+The same execution serves the report tests (test_report.py, test_report_browser.py)
+and the check that cells marked NBVAL_CHECK_OUTPUT reproduce the committed
+notebooks (the executed notebooks are saved beside the report), so the test run
+executes the series once.
 """
 from __future__ import annotations
 
@@ -31,7 +35,8 @@ def smoke_report() -> Path:
         try:
             from helpers.tools.report import build_report
 
-            _built["index"] = build_report(progress=False)
+            _built["index"] = build_report(progress=False, save_notebooks_to=root / "notebooks")
+            _built["notebooks"] = root / "notebooks"
         except Exception as error:  # remembered, so a second test module does not rebuild for minutes
             _built["error"] = error
         finally:
@@ -43,3 +48,9 @@ def smoke_report() -> Path:
     if "error" in _built:
         raise RuntimeError(f"building the smoke report failed: {_built['error']}") from _built["error"]
     return _built["index"]
+
+
+def smoke_notebooks() -> Path:
+    """The folder of the executed, cleaned notebooks of the smoke run (`smoke_report` runs it if needed)."""
+    smoke_report()
+    return _built["notebooks"]

@@ -4,9 +4,11 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from helpers.tools.report import (NOTEBOOKS, NotebookFailed, build_report, clean_notebook, main, network_references)
+from helpers.evaluation.comparison import BEST_MARK
 from helpers.notebook import SERIES_MODELS
-from tests.tools.report_build import smoke_report
+from helpers.tools.report import (CHECK_MARKER, NOTEBOOK_DIR, NOTEBOOKS, NotebookFailed, absolute_paths, build_report,
+                                  checked_output_differences, clean_notebook, main, network_references)
+from tests.tools.report_build import smoke_notebooks, smoke_report
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +27,11 @@ def test_smoke_report_has_index_and_a_page_per_notebook(report_index):
     assert "failed in cell" not in index
     table = re.search(r'<table id="summary">.*?</table>', index, re.S)
     assert table, "index.html has no summary table"
-    for model in SERIES_MODELS:
-        assert f"<td>{model}</td>" in table.group(0)
+    names = re.findall(r"<tr(?: class=\"best\")?><td>([^<]+)</td>", table.group(0))
+    assert [name.replace(f" {BEST_MARK}", "") for name in names] == list(SERIES_MODELS)
+    assert sum(name.endswith(BEST_MARK) for name in names) == 1 and table.group(0).count('class="best"') == 1
+    assert "test accuracy % (117 clips)" in table.group(0) and "fresh test accuracy % (" in table.group(0)
+    assert re.search(r'<ul id="verdicts"><li>test split: improved - baseline = [+-]\d+\.\d points', index)
     assert "SMOKE run" in index
 
 
@@ -94,3 +99,44 @@ def test_a_failing_notebook_stops_the_run_naming_notebook_and_cell(tmp_path, mon
     # the command says the same on stderr and exits non-zero
     assert main([str(broken), "--out", str(tmp_path / "report2")]) == 1
     assert "07_broken.ipynb failed in cell 3" in capsys.readouterr().err
+
+
+def test_checked_cells_reproduce_the_committed_notebooks():
+    """The cells marked NBVAL_CHECK_OUTPUT give the committed outputs again (the smoke run's execution)."""
+    executed = smoke_notebooks()
+    for name in NOTEBOOKS:
+        committed = nbformat.read(NOTEBOOK_DIR / name, as_version=4)
+        assert sum(CHECK_MARKER in cell.source for cell in committed.cells) >= 1, name
+        assert checked_output_differences(committed, nbformat.read(executed / name, as_version=4)) == [], name
+
+
+def test_checked_output_comparison_finds_a_changed_output():
+    checked = new_code_cell(f"{CHECK_MARKER}\nprint(1)", outputs=[new_output("stream", name="stdout", text="1\n")])
+    free = new_code_cell("print(2)", outputs=[new_output("stream", name="stdout", text="2\n")])
+    expected = new_notebook(cells=[new_markdown_cell("# t"), checked, free])
+    same = nbformat.from_dict(expected)
+    same.cells[2].outputs = []                                   # unchecked cells may differ
+    same.cells[1].outputs = [new_output("stream", name="stdout", text="1"), new_output("stream", name="stdout",
+                                                                                      text="\n")]
+    assert checked_output_differences(expected, same) == []      # split streams join as nbval joins them
+    changed = nbformat.from_dict(expected)
+    changed.cells[1].outputs = [new_output("stream", name="stdout", text="one\n")]
+    assert checked_output_differences(expected, changed) == [
+        "cell 2 ('print(1)'): expected [('stream:stdout', '1\\n')], got [('stream:stdout', 'one\\n')]"]
+    edited = nbformat.from_dict(expected)
+    edited.cells[2].source = "print(3)"
+    assert "code cells differ" in checked_output_differences(expected, edited)[0]
+
+
+def test_committed_notebooks_carry_no_absolute_paths():
+    for name in NOTEBOOKS:
+        assert absolute_paths(nbformat.read(NOTEBOOK_DIR / name, as_version=4)) == [], name
+
+
+def test_absolute_paths_are_found_in_text_not_in_images_or_relative_paths():
+    outputs = [new_output("stream", name="stdout", text="saved to runs/series/baseline/best.pt\n"
+                                                        "log /home/me/project/runs/x/train.log\n"),
+               new_output("display_data", data={"text/html": '<img src="data:image/png;base64,ab/cd/ef+/gh">',
+                                                "text/plain": "a/b/c and 1/5/15 min", "image/png": "/x/y/z"})]
+    nb = new_notebook(cells=[new_code_cell("x", outputs=outputs)])
+    assert absolute_paths(nb) == ["cell 1: /home/me/project/runs/x/train.log"]

@@ -4,7 +4,6 @@ Needs /usr/bin/chromium (Debian package `chromium`; scripts/test.sh installs it 
 CI) and `websocket-client`.  Outside CI the tests skip when either is missing.
 """
 import json
-import os
 import shutil
 import subprocess
 import time
@@ -13,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from helpers.evaluation.comparison import BEST_MARK
 from helpers.tools.report import NOTEBOOKS
-from helpers.notebook import SERIES_MODELS
+from helpers.notebook import SERIES_MODELS, smoke_run
 from tests.tools.report_build import smoke_report
 
 
 def _missing(message: str):
-    if os.environ.get("CI"):
+    if smoke_run():
         pytest.fail(message)
     pytest.skip(message)
 
@@ -133,7 +133,10 @@ def test_index_shows_summary_table_and_links(browser, report_index):
     browser.open(report_index)
     rows = browser.evaluate("Array.from(document.querySelectorAll('table#summary tbody tr'))"
                             ".map(r => r.cells[0].textContent)")
-    assert rows == list(SERIES_MODELS)
+    assert [row.replace(f" {BEST_MARK}", "") for row in rows] == list(SERIES_MODELS)
+    best = browser.evaluate("Array.from(document.querySelectorAll('table#summary tr.best'))"
+                            ".map(r => [r.cells[0].textContent, getComputedStyle(r.cells[0]).fontWeight])")
+    assert len(best) == 1 and best[0][0].endswith(BEST_MARK) and int(best[0][1]) >= 700   # marked and bold
     links = browser.evaluate("Array.from(document.querySelectorAll('main a')).map(a => a.getAttribute('href'))")
     assert [name.replace(".ipynb", ".html") for name in NOTEBOOKS] == links
     assert browser.network_requests() == []
