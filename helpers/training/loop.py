@@ -23,7 +23,7 @@ from helpers.data.source import open_dataset
 from helpers.data.dataset import SkeletonDataset
 from helpers.errors import UserInputError
 from helpers.io import atomic_write, atomic_write_json, atomic_write_text
-from helpers.models.registry import build_model, count_parameters, model_kwargs
+from helpers.models.registry import build_model, count_parameters, is_fitted, model_kwargs
 from helpers.paths import runs_dir
 from helpers.training.inference import make_views, pick_device, predict_views
 from helpers.training.metrics import classification_metrics
@@ -73,7 +73,8 @@ def train(config: Config, dataset: SkeletonDataset | None = None, run_dir: str |
     spent, and the share of step time spent waiting for data.  With validation clips,
     `val_probabilities.npz` keeps every epoch's validation class probabilities
     (`probabilities` (E, N_val, K), `labels` (N_val,)), so rules for which epoch to
-    test can be compared afterwards (`helpers.tools.crossval`).
+    test can be compared afterwards (`helpers.tools.crossval`).  A classical model
+    (`is_fitted`) is fitted once instead (`helpers.training.fit`): one history row.
     """
     seed_everything(config.train.seed)
     if config.train.num_threads:
@@ -86,6 +87,10 @@ def train(config: Config, dataset: SkeletonDataset | None = None, run_dir: str |
     save_config(config, out_dir / "config.yaml")
 
     device = pick_device(config.train.device)
+    if is_fitted(config.model.name):          # a classical model: one scikit-learn fit, no epochs
+        from helpers.training.fit import fit_classical
+
+        return fit_classical(config, dataset, splits, out_dir, device, verbose)
     streams = list(config.model.streams)
     in_channels = stream_channels(streams)
     train_clips = [dataset.clip(i) for i in splits.train]
