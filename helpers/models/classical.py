@@ -60,6 +60,12 @@ class ClassicalModel(nn.Module):
         for name in self._buffer_names():
             self.register_buffer(name, torch.zeros(0))          # sized by fit() or by loading a state dict
 
+    def extra_repr(self) -> str:
+        used = ("c", "copies") if self.estimator == "logistic" else ("trees", "max_features", "min_samples_leaf",
+                                                                       "copies")
+        return ", ".join([f"estimator={self.estimator}", *(f"{k}={self.settings[k]}" for k in used),
+                          f"features={self.num_features}"])
+
     def _buffer_names(self) -> tuple[str, ...]:
         return LOGISTIC_BUFFERS if self.estimator == "logistic" else FOREST_BUFFERS
 

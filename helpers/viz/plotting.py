@@ -27,12 +27,13 @@ def save_figure(figure, path, dpi: int = 120) -> None:
 
 
 def plot_history(history: list[dict], title: str = ""):
-    """Loss, accuracy and macro-F1 per epoch, train and validation."""
+    """Loss, accuracy and macro-F1 per epoch, train and validation (a fitted classical model: one point)."""
     epochs = [row["epoch"] for row in history]
+    marker = "o" if len(history) < 3 else None   # a single epoch still shows
     figure, axes = plt.subplots(1, 3, figsize=(14, 3.6))
     for axis, (key, label) in zip(axes, [("loss", "loss"), ("acc", "accuracy"), ("f1", "macro-F1")]):
-        axis.plot(epochs, [row[f"train_{key}"] for row in history], label="train")
-        axis.plot(epochs, [row[f"val_{key}"] for row in history], label="val")
+        axis.plot(epochs, [row[f"train_{key}"] for row in history], label="train", marker=marker)
+        axis.plot(epochs, [row[f"val_{key}"] for row in history], label="val", marker=marker)
         axis.set_xlabel("epoch")
         axis.set_title(label)
         axis.grid(alpha=0.3)

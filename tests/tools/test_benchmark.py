@@ -153,3 +153,22 @@ def test_folds_hold_out_each_fold_of_train_and_never_read_test(tiny, tmp_path):
     assert "| model | fold | seed |" in markdown and "| baseline | 1 | 0 | 1/1 |" in markdown
     assert "K-fold inside train1" in markdown and "test1 unread" in markdown
     assert run_command(benchmark.main, argv + ["--folds", "1"]) == 2
+
+
+def test_a_classical_entry_is_benchmarked_and_fused_like_a_neural_one(tiny, tmp_path):
+    data, path, recipe, _ = tiny
+    forest = tmp_path / "forest.yaml"
+    forest.write_text("preprocess: {length: 16, sampling: uniform}\n"
+                      "model: {name: classical, extra: {estimator: random_forest, trees: 10}}\n")
+    out = tmp_path / "bench"
+    argv = ["--data", str(path), "--models", "baseline,forest", "--seeds", "0", "--recipe", str(recipe),
+            "--recipe", f"forest={forest}", "--set", "train.epochs=1", "--fuse", "both=baseline+forest",
+            "--name", "cls", "--out", str(out), "--timing-seconds", "0.05", "--set", "train.num_threads=1", "--refit"]
+    assert run_command(benchmark.main, argv) == 0
+    report = json.loads((out / "cls.json").read_text())
+    run = report["models"]["forest"]["runs"][0]
+    assert run["epochs"] == 1 and run["parameters"] > 0 and run["clips_per_s_b64"] > 0
+    assert run["tested_checkpoint"].endswith("refit/best.pt")
+    fused = report["models"]["both"]["runs"][0]
+    assert fused["parameters"] == run["parameters"] + report["models"]["baseline"]["runs"][0]["parameters"]
+    assert 0.0 <= fused["test_accuracy"] <= 1.0
