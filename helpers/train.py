@@ -17,7 +17,8 @@ from pathlib import Path
 from helpers.cli import add_config_arguments, config_from_args, parse_list, run_command
 from helpers.errors import UserInputError
 from helpers.paths import runs_dir
-from helpers.training.auto import AUTO_CANDIDATES
+from helpers.data.source import open_dataset
+from helpers.training.auto import AUTO_CANDIDATES, choose_recipe, train_choice
 from helpers.training.loop import train
 
 
@@ -54,9 +55,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def auto_main(args: argparse.Namespace) -> int:
     """--recipe auto: cross-validate the candidates, print the table, train the winner on the whole split."""
-    from helpers.data.source import open_dataset
-    from helpers.training.auto import choose_recipe, train_choice
-
     if args.folds < 2:
         raise UserInputError(f"--folds {args.folds}: K-fold needs at least 2 folds")
     if args.budget_minutes is not None and args.budget_minutes <= 0:

@@ -81,6 +81,7 @@ class ClassicalModel(nn.Module):
 
     def make_estimator(self, seed: int):
         """The unfitted scikit-learn estimator of these settings (one thread, seeded)."""
+        # scikit-learn (about 100 MiB) is imported only when a classical model is fitted, not by every training run
         from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
         from sklearn.linear_model import LogisticRegression
 
@@ -97,7 +98,7 @@ class ClassicalModel(nn.Module):
             raise ValueError(f"expected {self.num_features} features per clip, got {features.shape[1]}")
         estimator = self.make_estimator(seed)
         if self.estimator == "logistic":
-            from sklearn.preprocessing import StandardScaler
+            from sklearn.preprocessing import StandardScaler   # only when fitting, as make_estimator
 
             scaler = StandardScaler().fit(features.astype(np.float64))
             estimator.fit(scaler.transform(features.astype(np.float64)), labels)

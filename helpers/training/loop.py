@@ -25,6 +25,7 @@ from helpers.errors import UserInputError
 from helpers.io import atomic_write, atomic_write_json, atomic_write_text
 from helpers.models.registry import build_model, count_parameters, is_fitted, model_kwargs
 from helpers.paths import runs_dir
+from helpers.training.fit import fit_classical
 from helpers.training.inference import make_views, pick_device, predict_views
 from helpers.training.metrics import classification_metrics
 from helpers.training.run_folder import history_csv, save_val_probabilities
@@ -88,8 +89,6 @@ def train(config: Config, dataset: SkeletonDataset | None = None, run_dir: str |
 
     device = pick_device(config.train.device)
     if is_fitted(config.model.name):          # a classical model: one scikit-learn fit, no epochs
-        from helpers.training.fit import fit_classical
-
         return fit_classical(config, dataset, splits, out_dir, device, verbose)
     streams = list(config.model.streams)
     in_channels = stream_channels(streams)

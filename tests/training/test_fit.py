@@ -41,12 +41,12 @@ def test_fit_writes_the_run_folder_of_a_neural_run_and_pins_its_scores(tmp_path,
         history[0]["val_loss"]
 
 
-def test_copies_need_augmentation():
+def test_copies_need_augmentation(tmp_path):
     dataset = validate_dataset(make_tiny_dataset(groups=6), "mem")
     config = classical_config()
     config.augment.enabled = False
     with pytest.raises(UserInputError, match="copies > 1 needs augment.enabled"):
-        train(config, dataset, None, verbose=False)
+        train(config, dataset, tmp_path, verbose=False)
 
 
 def test_classical_and_neural_checkpoints_fuse_late(tmp_path):
