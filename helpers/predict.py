@@ -1,7 +1,9 @@
 """Command: top-k classes for one clip.
 
     python -m helpers.predict --ckpt runs/improved/best.pt --input FILE [--clip FRAME_DIR] [--top-k 3]
+    python -m helpers.predict --ckpt runs/auto/classical/last.pt --ckpt runs/auto/ddnet/last.pt --input FILE
 
+Several `--ckpt` are fused late (their class probabilities averaged), as in evaluate.
 FILE is a pickle holding one annotation dict, a list of them, or a whole dataset
 (then --clip picks the clip).  Pickles are read with the restricted unpickler.
 """
@@ -16,7 +18,7 @@ from helpers.training.checkpoint import LoadedCheckpoint, load_checkpoint
 from helpers.cli import run_command
 from helpers.data.dataset import validate_clip, validate_dataset
 from helpers.errors import UserInputError
-from helpers.evaluation.scoring import clip_probabilities
+from helpers.evaluation.scoring import check_fusable, fused_probabilities
 from helpers.data.safe_pickle import safe_load
 from helpers.transforms.preprocess import rank_persons
 
@@ -50,15 +52,21 @@ def top_k(probabilities: np.ndarray, class_names: list[str], k: int) -> list[tup
     return [(class_names[i], float(probabilities[i])) for i in order]
 
 
-def describe_prediction(checkpoint: LoadedCheckpoint, clip: dict, k: int = 3) -> list[tuple[str, float]]:
-    """Print the clip's shape, the person used and the top-k classes; returns the top-k pairs."""
-    checkpoint.check_fits(f"clip {clip['frame_dir']!r}", clip["keypoint"].shape[2])
+def describe_prediction(checkpoint: LoadedCheckpoint | list[LoadedCheckpoint], clip: dict,
+                        k: int = 3) -> list[tuple[str, float]]:
+    """Print the clip's shape, the person used and the top-k classes; returns the top-k pairs.
+    A list of checkpoints is fused late (mean of their class probabilities)."""
+    checkpoints = list(checkpoint) if isinstance(checkpoint, (list, tuple)) else [checkpoint]
+    check_fusable(checkpoints)
+    checkpoint = checkpoints[0]
+    for member in checkpoints:
+        member.check_fits(f"clip {clip['frame_dir']!r}", clip["keypoint"].shape[2])
     persons = clip["keypoint"].shape[0]
     order = rank_persons(clip["keypoint_score"], checkpoint.preprocess.person)
     print(f"clip {clip['frame_dir']}: keypoint shape {tuple(clip['keypoint'].shape)} (M, T, V, 2)")
     rule = "highest total score" if checkpoint.preprocess.person == "max_score" else "first slot"
     print(f"person used: slot {int(order[0])} of {persons} ({rule})")
-    probabilities = clip_probabilities(checkpoint, [clip])[0]
+    probabilities = fused_probabilities(checkpoints, [clip])[0]
     best = top_k(probabilities, checkpoint.class_names, k)
     for rank, (name, probability) in enumerate(best, 1):
         print(f"  {rank}. {name:<24s} {probability:.3f}")
@@ -68,7 +76,8 @@ def describe_prediction(checkpoint: LoadedCheckpoint, clip: dict, k: int = 3) ->
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m helpers.predict",
                                      description="Print the top-k action classes for a clip.")
-    parser.add_argument("--ckpt", required=True, help="checkpoint, e.g. runs/improved/best.pt")
+    parser.add_argument("--ckpt", required=True, action="append",
+                        help="checkpoint, e.g. runs/improved/best.pt; repeat it to fuse several models' scores")
     parser.add_argument("--input", required=True,
                         help="pickle with one annotation dict, a list of them, or a dataset (then use --clip)")
     parser.add_argument("--clip", help="frame_dir of the clip to predict, e.g. v_ApplyEyeMakeup_g01_c01")
@@ -80,9 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.top_k < 1:
         raise UserInputError(f"--top-k must be at least 1, got {args.top_k}")
-    checkpoint = load_checkpoint(args.ckpt)
+    checkpoints = [load_checkpoint(path) for path in args.ckpt]
     for clip in read_clips(args.input, args.clip):
-        describe_prediction(checkpoint, clip, args.top_k)
+        describe_prediction(checkpoints, clip, args.top_k)
     return 0
 
 

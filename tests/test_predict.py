@@ -83,3 +83,23 @@ def test_commands_have_help():
     for module, option in ((train_command, "--recipe"), (evaluate, "--ckpt"), (predict, "--ckpt")):
         text = module.build_parser().format_help()
         assert text.startswith(f"usage: {module.build_parser().prog}") and option in text, module
+
+
+def test_predict_fuses_a_classical_and_a_neural_checkpoint(sample_checkpoint, ucf_sample_path, capsys):
+    from helpers.training.checkpoint import load_checkpoint
+    from tests.training.test_fit import classical_config
+
+    config = load_checkpoint(sample_checkpoint).config          # the same data settings: the members fuse
+    forest = classical_config()
+    forest.data = config.data
+    folder = sample_checkpoint.parent.parent
+    train(forest, load_dataset(folder / "two_class.pkl"), folder / "forest", verbose=False)
+    argv = ["--input", str(ucf_sample_path), "--clip", "v_ApplyEyeMakeup_g01_c01", "--top-k", "2"]
+    shown = {}
+    for name, ckpts in (("lstm", [sample_checkpoint]), ("forest", [folder / "forest" / "last.pt"]),
+                        ("both", [sample_checkpoint, folder / "forest" / "last.pt"])):
+        predict_main([arg for path in ckpts for arg in ("--ckpt", str(path))] + argv)
+        lines = [line.split() for line in capsys.readouterr().out.splitlines() if line.strip().startswith(("1.", "2."))]
+        shown[name] = {line[1]: float(line[2]) for line in lines}
+    for label, probability in shown["both"].items():
+        assert probability == pytest.approx((shown["lstm"][label] + shown["forest"][label]) / 2, abs=2e-3)
