@@ -91,6 +91,7 @@ def fit_classical(config: Config, dataset: SkeletonDataset, splits: Splits, out_
                         1, metrics)
     atomic_write_text(out_dir / "history.csv", history_csv([row]))
     if verbose:
-        print(f"[fit] train: acc={row['train_acc']:.4f} f1={row['train_f1']:.4f} | val: acc={row['val_acc']:.4f} "
-              f"f1={row['val_f1']:.4f} ({row['seconds']:.1f} s); saved to {out_dir / 'best.pt'}")
+        val = f"acc={row['val_acc']:.4f} f1={row['val_f1']:.4f}" if val_clips else "no clips"
+        print(f"[fit] train: acc={row['train_acc']:.4f} f1={row['train_f1']:.4f} | val: {val} "
+              f"({row['seconds']:.1f} s); saved to {out_dir / 'best.pt'}")
     return [row]
