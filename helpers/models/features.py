@@ -40,6 +40,11 @@ def angle_triples(layout: Layout) -> np.ndarray:
     return np.array(rows, dtype=np.int64).reshape(-1, 3)
 
 
+def _length(v: torch.Tensor) -> torch.Tensor:
+    """(..., 2) -> (...): Euclidean length (torch.hypot: far faster than a norm over a last axis of 2)."""
+    return torch.hypot(v[..., 0], v[..., 1])
+
+
 def _segment_means(x: torch.Tensor, segments: int) -> torch.Tensor:
     """(N, T, D) -> (N, S * D): the mean of each of `segments` near-equal runs of frames."""
     return torch.cat([part.mean(dim=1) for part in torch.tensor_split(x, segments, dim=1)], dim=1)
@@ -70,16 +75,16 @@ def skeleton_features(x: torch.Tensor, layout: Layout, segments: int = 4) -> tor
     b = joints[:, :, triples[:, 2]] - joints[:, :, triples[:, 0]]
     cross = a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
     dot = (a * b).sum(-1)
-    norm = (a.norm(dim=-1) * b.norm(dim=-1)).clamp_min(1e-9)
+    norm = (_length(a) * _length(b)).clamp_min(1e-9)
     angles = torch.cat([dot / norm, cross / norm], dim=-1)                  # (N, T, 2A)
 
     children = torch.tensor([c for c, _ in layout.edges])
     parents = torch.tensor([p for _, p in layout.edges])
     bones = joints[:, :, children] - joints[:, :, parents]                  # (N, T, B, 2)
-    directions = (bones / bones.norm(dim=-1, keepdim=True).clamp_min(1e-9)).reshape(n, t, -1)
+    directions = (bones / _length(bones)[..., None].clamp_min(1e-9)).reshape(n, t, -1)
 
     velocity = joints[:, 1:] - joints[:, :-1]                               # (N, T-1, V, 2)
-    speed = velocity.norm(dim=-1)                                           # (N, T-1, V)
+    speed = _length(velocity)                                               # (N, T-1, V)
     parts = [*_clip_stats(distances, segments), *_clip_stats(coords, segments),
              _segment_means(angles, segments), _segment_means(directions, segments),
              speed.mean(1), speed.std(1, unbiased=False), speed.amax(1),
