@@ -56,7 +56,8 @@ def _train_seconds(config: Config, dataset: SkeletonDataset, run_dir: Path) -> f
 def out_of_fold(name: str, config: Config, dataset: SkeletonDataset, folds: int, run_root: Path,
                 deadline: float, verbose: bool = True) -> dict:
     """Out-of-fold probabilities of one recipe: {'probabilities': (N, K) over train<split> in file order,
-    'fold_seconds': [...], 'status'}; status 'done', or why it stopped (budget)."""
+    'fold_seconds': [...], 'status'}; status 'done', or why it stopped (budget).  Finished, they are
+    also written to `run_root/<name>/out_of_fold.npz` (probabilities, clip ids), to fuse other ways later."""
     train_ids = list(dataset.split[f"train{config.data.split}"])
     position = {clip_id: index for index, clip_id in enumerate(train_ids)}
     probabilities = np.full((len(train_ids), dataset.num_classes), np.nan, dtype=np.float64)
@@ -78,6 +79,8 @@ def out_of_fold(name: str, config: Config, dataset: SkeletonDataset, folds: int,
             if time.perf_counter() + needed > deadline:
                 return {"status": f"dropped: would need about {needed:.0f} s more than the budget left",
                         "fold_seconds": seconds, "probabilities": None}
+    atomic_write(run_root / name / "out_of_fold.npz",
+                 lambda file: np.savez(file, probabilities=probabilities, clip_ids=np.array(train_ids)))
     return {"status": "done", "fold_seconds": seconds, "probabilities": probabilities}
 
 

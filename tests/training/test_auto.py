@@ -38,6 +38,8 @@ def test_auto_cross_validates_inside_train_only_and_pins_its_choice(tmp_path, mo
     assert choice["chosen"] == "forest" and round(choice["mean_accuracy"], 3) == 0.806
     assert round(entries["logistic+forest"]["mean_accuracy"], 3) == 0.806
     assert round(entries["lstm"]["mean_accuracy"], 3) == 0.333 and "<- chosen" in choice["text"]
+    with np.load(tmp_path / "cv" / "forest" / "out_of_fold.npz") as saved:
+        assert list(saved["clip_ids"]) == dataset.split["train1"] and saved["probabilities"].shape == (36, 3)
     for name in ("logistic", "forest", "lstm"):
         splits = json.loads((tmp_path / "cv" / name / "fold1" / "splits.json").read_text())
         assert not (set(splits["train"]) | set(splits["test"])) & test_ids and splits["val"] == []
