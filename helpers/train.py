@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     auto.add_argument("--candidates", help="comma-separated recipes to choose among, names under configs/recipes/ "
                                            f"or YAML paths (default {','.join(AUTO_CANDIDATES)})")
     auto.add_argument("--max-members", type=int, default=3, help="most members of a late fusion (default 3)")
+    auto.add_argument("--reuse", action="store_true",
+                      help="predict a fold from its run folder (<out>/cv/<recipe>/fold<K>) when that holds a finished "
+                           "run of the same settings, instead of training it again")
     return parser
 
 
@@ -66,7 +69,8 @@ def auto_main(args: argparse.Namespace) -> int:
     run_dir = Path(args.out) if args.out else runs_dir() / "auto"
     dataset = open_dataset(next(iter(candidates.values())).data)
     budget = None if args.budget_minutes is None else 60.0 * args.budget_minutes
-    choice = choose_recipe(candidates, dataset, run_dir / "cv", args.folds, budget, args.max_members)
+    choice = choose_recipe(candidates, dataset, run_dir / "cv", args.folds, budget, args.max_members,
+                           reuse=args.reuse)
     paths = train_choice(choice, candidates, dataset, run_dir)
     print(f"chosen: {choice['chosen']} ({args.folds}-fold accuracy {100 * choice['mean_accuracy']:.1f}%); "
           f"wrote {run_dir / 'choice.json'}")

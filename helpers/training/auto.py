@@ -19,6 +19,7 @@ its own final training (estimated from that fold) would overrun the budget.
 from __future__ import annotations
 
 import copy
+import csv
 import itertools
 import time
 from pathlib import Path
@@ -26,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from helpers.config import Config
+from helpers.config import Config, load_config
 from helpers.data.dataset import SkeletonDataset
 from helpers.data.splits import config_splits
 from helpers.errors import UserInputError
@@ -53,34 +54,56 @@ def _train_seconds(config: Config, dataset: SkeletonDataset, run_dir: Path) -> f
     return time.perf_counter() - start
 
 
+def finished_fold(run_dir: Path, config: Config) -> float | None:
+    """The training seconds (history.csv) of a finished run of `config`'s settings in `run_dir`, else None.
+    `train.test_checkpoint` changes no weight, so it may differ."""
+    if not all((run_dir / name).is_file() for name in ("last.pt", "config.yaml", "history.csv")):
+        return None
+    saved, wanted = load_config(run_dir / "config.yaml").to_dict(), config.to_dict()
+    for settings in (saved, wanted):
+        settings["train"].pop("test_checkpoint")
+    if saved != wanted:
+        return None
+    with (run_dir / "history.csv").open() as file:
+        return sum(float(row["seconds"]) for row in csv.DictReader(file))
+
+
 def out_of_fold(name: str, config: Config, dataset: SkeletonDataset, folds: int, run_root: Path,
-                deadline: float, verbose: bool = True) -> dict:
+                deadline: float, verbose: bool = True, reuse: bool = False) -> dict:
     """Out-of-fold probabilities of one recipe: {'probabilities': (N, K) over train<split> in file order,
     'fold_seconds': [...], 'status'}; status 'done', or why it stopped (budget).  Finished, they are
-    also written to `run_root/<name>/out_of_fold.npz` (probabilities, clip ids), to fuse other ways later."""
+    also written to `run_root/<name>/out_of_fold.npz` (probabilities, labels, fold of each clip, clip
+    ids), which `python -m helpers.tools.fuse_folds` fuses other ways.  With `reuse`, a fold whose run
+    folder holds a finished run of the same settings is predicted from it, not trained again."""
     train_ids = list(dataset.split[f"train{config.data.split}"])
     position = {clip_id: index for index, clip_id in enumerate(train_ids)}
     probabilities = np.full((len(train_ids), dataset.num_classes), np.nan, dtype=np.float64)
+    fold_of = np.full(len(train_ids), -1, dtype=np.int64)
     seconds: list[float] = []
     for fold in range(folds):
         if fold == 0 and time.perf_counter() >= deadline:
             return {"status": "not run: budget spent", "fold_seconds": seconds, "probabilities": None}
         run = fold_config(config, folds, fold)
         run_dir = run_root / name / f"fold{fold}"
-        seconds.append(_train_seconds(run, dataset, run_dir))
+        reused = finished_fold(run_dir, run) if reuse else None
+        seconds.append(reused if reused is not None else _train_seconds(run, dataset, run_dir))
         held_out = config_splits(dataset, run.data).test
         checkpoint = load_checkpoint(run_dir / "last.pt")
         rows = [position[i] for i in held_out]
         probabilities[rows] = clip_probabilities(checkpoint, [dataset.clip(i) for i in held_out], "cpu")
+        fold_of[rows] = fold
         if verbose:
-            print(f"  {name} fold {fold}: {seconds[-1]:.0f} s", flush=True)
+            print(f"  {name} fold {fold}: {seconds[-1]:.0f} s" + (" (reused)" if reused is not None else ""),
+                  flush=True)
         if fold == 0:
             needed = seconds[0] * (folds - 1) + final_seconds(seconds, folds)
             if time.perf_counter() + needed > deadline:
                 return {"status": f"dropped: would need about {needed:.0f} s more than the budget left",
                         "fold_seconds": seconds, "probabilities": None}
+    labels = np.array([dataset.clip(i)["label"] for i in train_ids])
     atomic_write(run_root / name / "out_of_fold.npz",
-                 lambda file: np.savez(file, probabilities=probabilities, clip_ids=np.array(train_ids)))
+                 lambda file: np.savez(file, probabilities=probabilities, labels=labels, fold=fold_of,
+                                       clip_ids=np.array(train_ids)))
     return {"status": "done", "fold_seconds": seconds, "probabilities": probabilities}
 
 
@@ -139,9 +162,11 @@ def render_table(rows: list[dict], results: dict[str, dict], chosen: dict, folds
 
 
 def choose_recipe(candidates: dict[str, Config], dataset: SkeletonDataset, run_root: Path, folds: int = 5,
-                  budget_seconds: float | None = None, max_members: int = 3, verbose: bool = True) -> dict:
+                  budget_seconds: float | None = None, max_members: int = 3, verbose: bool = True,
+                  reuse: bool = False) -> dict:
     """Cross-validate every candidate recipe ({name: config}) and their late fusions inside train<split>;
-    returns the choice: {'chosen', 'table' (rows), 'candidates', 'folds', 'text', ...}."""
+    returns the choice: {'chosen', 'table' (rows), 'candidates', 'folds', 'text', ...}.  `reuse`: see
+    `out_of_fold`."""
     first = next(iter(candidates.values()))
     for name, config in candidates.items():
         if config.data != first.data:
@@ -159,7 +184,7 @@ def choose_recipe(candidates: dict[str, Config], dataset: SkeletonDataset, run_r
     if verbose:
         print(f"--recipe auto: {folds}-fold cross-validation inside train{first.data.split} "
               f"({len(train_ids)} clips; the test split is not read) of {', '.join(candidates)}", flush=True)
-    results = {name: out_of_fold(name, config, dataset, folds, run_root, deadline, verbose)
+    results = {name: out_of_fold(name, config, dataset, folds, run_root, deadline, verbose, reuse)
                for name, config in candidates.items()}
     rows = score_entries(results, labels, fold_of, folds, max_members)
     chosen = pick(rows)

@@ -40,6 +40,13 @@ def test_auto_cross_validates_inside_train_only_and_pins_its_choice(tmp_path, mo
     assert round(entries["lstm"]["mean_accuracy"], 3) == 0.333 and "<- chosen" in choice["text"]
     with np.load(tmp_path / "cv" / "forest" / "out_of_fold.npz") as saved:
         assert list(saved["clip_ids"]) == dataset.split["train1"] and saved["probabilities"].shape == (36, 3)
+        assert sorted(set(saved["fold"])) == [0, 1, 2] and list(saved["labels"]) == \
+            [dataset.clip(i)["label"] for i in dataset.split["train1"]]
+    # scored again from the finished fold runs: nothing trains, the same table comes out
+    monkeypatch.setattr(auto, "train", lambda *a, **k: pytest.fail("a finished fold was trained again"))
+    again = auto.choose_recipe(candidates(), dataset, tmp_path / "cv", folds=3, verbose=False, reuse=True)
+    assert [(r["entry"], r["mean_accuracy"]) for r in again["table"]] == \
+        [(r["entry"], r["mean_accuracy"]) for r in choice["table"]]
     for name in ("logistic", "forest", "lstm"):
         splits = json.loads((tmp_path / "cv" / name / "fold1" / "splits.json").read_text())
         assert not (set(splits["train"]) | set(splits["test"])) & test_ids and splits["val"] == []
