@@ -21,8 +21,8 @@ def run_command(main: Callable[[list[str] | None], int | None], argv: list[str] 
         return 130
 
 
-def parse_list(text: str, what: str, cast=str) -> list:
-    """'a,b,c' -> [a, b, c] (cast), refusing empty items and repeats."""
+def parse_list(text: str, what: str, cast=str, unique: bool = True) -> list:
+    """'a,b,c' -> [a, b, c] (cast), refusing empty items, and repeats unless `unique` is False (weights)."""
     items = [item.strip() for item in text.split(",")]
     try:
         values = [cast(item) for item in items if item]
@@ -30,7 +30,7 @@ def parse_list(text: str, what: str, cast=str) -> list:
         raise UserInputError(f"--{what}: expected a comma-separated list, got {text!r}") from None
     if not values or len(values) != len(items):
         raise UserInputError(f"--{what}: expected a comma-separated list without empty items, got {text!r}")
-    if len(set(values)) != len(values):
+    if unique and len(set(values)) != len(values):
         raise UserInputError(f"--{what}: {text!r} names an item twice")
     return values
 

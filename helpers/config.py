@@ -23,6 +23,8 @@ class DataConfig:
     train_fraction: float = 1.0      # share of the remaining training clips used (< 1 for learning curves)
     val_groups: str = "name"         # carve-out groups: 'name' (gXX in ids, else stratified) or 'body_shape' (twins)
     cache: bool = True               # read the pickle through its memory-mapped cache (helpers.data.cache)
+    folds: int = 0                   # K > 0: K-fold inside train<split>; fold `fold` is the test clips, test<split> unread
+    fold: int = 0                    # the held-out fold with folds > 0 (0..folds-1)
 
 
 @dataclass

@@ -40,7 +40,7 @@ from helpers.data.source import is_default_dataset, open_dataset
 from helpers.data.splits import Splits, config_splits
 from helpers.errors import UserInputError
 from helpers.io import atomic_write_json, atomic_write_text
-from helpers.models.registry import build_model, count_parameters, model_kwargs
+from helpers.models.registry import build_model, count_parameters, is_fitted, model_kwargs
 from helpers.paths import DEFAULT_DATASET_CONFIG, PROJECT_ROOT, resolve_data_path, runs_dir
 from helpers.training.checkpoint import LoadedCheckpoint, load_checkpoint
 from helpers.training.determinism import use_deterministic_algorithms
@@ -60,6 +60,7 @@ SERIES_MODELS: dict[str, str] = {
     "improved": "improved",
     "stgcn": "stgcn",
     "ddnet": "ddnet",
+    "classical": "classical",
 }
 
 # Training seeds (train.seed) of the series models.  With ~100 test clips one clip
@@ -382,10 +383,12 @@ def series_dir(smoke: bool) -> Path:
 
 
 def describe_checkpoint(checkpoint: LoadedCheckpoint) -> str:
-    """One line: model, best epoch and its validation metrics."""
+    """One line: model, best epoch (a classical model: fitted once) and its validation metrics."""
     metrics = checkpoint.state.get("metrics", {})
-    return (f"{shown_path(checkpoint.path)}: {checkpoint.model_name}, epoch {checkpoint.state.get('epoch')} of "
-            f"{checkpoint.config.train.epochs}, val accuracy {metrics.get('val_acc', float('nan')):.3f}, "
+    when = ("fitted once" if is_fitted(checkpoint.model_name)
+            else f"epoch {checkpoint.state.get('epoch')} of {checkpoint.config.train.epochs}")
+    return (f"{shown_path(checkpoint.path)}: {checkpoint.model_name}, {when}, "
+            f"val accuracy {metrics.get('val_acc', float('nan')):.3f}, "
             f"val macro-F1 {metrics.get('val_f1', float('nan')):.3f}")
 
 

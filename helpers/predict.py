@@ -6,6 +6,9 @@
                               [--out timeline.csv|.json] [--render out.mp4|.gif]
     python -m helpers.predict --ckpt runs/mine/best.pt --video 0 --max-seconds 10    # camera 0
     python -m helpers.predict --onnx model.onnx --input FILE [--clip FRAME_DIR]   # numpy + onnxruntime, no torch
+    python -m helpers.predict --ckpt runs/auto/classical/last.pt --ckpt runs/auto/ddnet/last.pt --input FILE
+
+Several `--ckpt` are fused late (their class probabilities averaged), as in evaluate.
 
 FILE is a pickle holding one annotation dict, a list of them, or a whole dataset
 (then --clip picks the clip).  Pickles are read with the restricted unpickler.
@@ -87,8 +90,12 @@ def describe_prediction(checkpoint, clip: dict, k: int = 3, class_names: list[st
     """Print the clip's shape, the person used, the top-k classes and the true label when the clip
     carries one (`class_names`: the input's own); returns the top-k pairs.
 
-    `checkpoint`: a LoadedCheckpoint, or an OnnxClassifier (helpers.evaluation.onnx_model; runs on CPU)."""
-    checkpoint.check_fits(f"clip {clip['frame_dir']!r}", clip["keypoint"].shape[2])
+    `checkpoint`: a LoadedCheckpoint, a list of them (fused late: the mean of their class
+    probabilities), or an OnnxClassifier (helpers.evaluation.onnx_model; runs on CPU)."""
+    members = list(checkpoint) if isinstance(checkpoint, (list, tuple)) else [checkpoint]
+    checkpoint = members[0]
+    for member in members:
+        member.check_fits(f"clip {clip['frame_dir']!r}", clip["keypoint"].shape[2])
     persons = clip["keypoint"].shape[0]
     order = rank_persons(clip["keypoint_score"], checkpoint.preprocess.person)
     print(f"clip {clip['frame_dir']}: keypoint shape {tuple(clip['keypoint'].shape)} (M, T, V, 2)")
@@ -97,9 +104,9 @@ def describe_prediction(checkpoint, clip: dict, k: int = 3, class_names: list[st
     if isinstance(checkpoint, OnnxClassifier):  # numpy and onnxruntime only
         probabilities = checkpoint.probabilities([clip])[0]
     else:
-        from helpers.evaluation.scoring import clip_probabilities  # here: torch only on the --ckpt path
+        from helpers.evaluation.scoring import fused_probabilities  # here: torch only on the --ckpt path
 
-        probabilities = clip_probabilities(checkpoint, [clip], device)[0]
+        probabilities = fused_probabilities(members, [clip], device=device)[0]
     best = top_k(probabilities, checkpoint.class_names, k)
     print_top(best)
     verdict = input_checks.label_verdict(input_checks.true_label(clip, class_names), best[0][0], checkpoint)
@@ -114,8 +121,9 @@ def warn(messages: list[str | None]) -> None:
             print(f"warning: {message}", file=sys.stderr)
 
 
-def predict_keypoints(args, checkpoint) -> None:
-    """Top-k of each clip of --input; with a checkpoint (not ONNX) also the warnings on the input's fit."""
+def predict_keypoints(args, checkpoints: list) -> None:
+    """Top-k of each clip of --input; with checkpoints (not ONNX) also the warnings on the input's fit."""
+    checkpoint = checkpoints[0]
     clips, dataset = read_clips(args.input, args.clip)
     if dataset is not None:
         checkpoint.check_fits(args.input, dataset.layout.num_joints, dataset.layout.name)
@@ -126,7 +134,7 @@ def predict_keypoints(args, checkpoint) -> None:
     for clip in clips:
         if dataset is not None and not onnx:
             warn([input_checks.training_clip_warning(checkpoint, args.input, dataset.split, clip["frame_dir"])])
-        describe_prediction(checkpoint, clip, args.top_k, names, args.device or "auto")
+        describe_prediction(checkpoints, clip, args.top_k, names, args.device or "auto")
 
 
 def predict_video(args, checkpoint) -> None:
@@ -176,7 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="Print the top-k action classes for a clip of keypoints or a "
                                                  "video (with a timeline over sliding windows).")
     model = parser.add_mutually_exclusive_group(required=True)
-    model.add_argument("--ckpt", help="checkpoint, e.g. runs/improved/best.pt")
+    model.add_argument("--ckpt", action="append",
+                       help="checkpoint, e.g. runs/improved/best.pt; repeat it to fuse several models' scores")
     model.add_argument("--onnx", help="ONNX file from python -m helpers.export (keypoint input; needs no torch)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--input", help="pickle with one annotation dict, a list of them, or a dataset (then "
@@ -212,15 +221,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.onnx:
         if args.video is not None:
             raise UserInputError("--video needs --ckpt (--onnx classifies keypoint files)")
-        checkpoint = OnnxClassifier(args.onnx)
+        checkpoints = [OnnxClassifier(args.onnx)]
     else:
-        from helpers.training.checkpoint import load_checkpoint  # here: --onnx runs without torch
+        # here: --onnx runs without torch
+        from helpers.evaluation.scoring import check_fusable
+        from helpers.training.checkpoint import load_checkpoint
 
-        checkpoint = load_checkpoint(args.ckpt)
+        checkpoints = [load_checkpoint(path) for path in args.ckpt]
+        check_fusable(checkpoints)
     if args.video is not None:
-        predict_video(args, checkpoint)
+        if len(checkpoints) > 1:
+            raise UserInputError("--video takes one --ckpt")
+        predict_video(args, checkpoints[0])
     else:
-        predict_keypoints(args, checkpoint)
+        predict_keypoints(args, checkpoints)
     return 0
 
 

@@ -187,3 +187,23 @@ def test_a_video_without_anybody_is_refused(pushfit_checkpoint, tmp_path, capsys
     blank = write_test_video(tmp_path / "blank.mp4", frames=8, size=(120, 160), brightness=90)
     assert run_command(predict_main, ["--ckpt", str(pushfit_checkpoint), "--video", str(blank)]) == 2
     assert "blank.mp4: nobody detected in any of its 8 frames" in capsys.readouterr().err
+
+
+def test_predict_fuses_a_classical_and_a_neural_checkpoint(sample_checkpoint, ucf_sample_path, capsys):
+    from helpers.training.checkpoint import load_checkpoint
+    from tests.training.test_fit import classical_config
+
+    config = load_checkpoint(sample_checkpoint).config          # the same data settings: the members fuse
+    forest = classical_config()
+    forest.data = config.data
+    folder = sample_checkpoint.parent.parent
+    train(forest, load_dataset(folder / "two_class.pkl"), folder / "forest", verbose=False)
+    argv = ["--input", str(ucf_sample_path), "--clip", "v_ApplyEyeMakeup_g01_c01", "--top-k", "2"]
+    shown = {}
+    for name, ckpts in (("lstm", [sample_checkpoint]), ("forest", [folder / "forest" / "last.pt"]),
+                        ("both", [sample_checkpoint, folder / "forest" / "last.pt"])):
+        predict_main([arg for path in ckpts for arg in ("--ckpt", str(path))] + argv)
+        lines = [line.split() for line in capsys.readouterr().out.splitlines() if line.strip().startswith(("1.", "2."))]
+        shown[name] = {line[1]: float(line[2]) for line in lines}
+    for label, probability in shown["both"].items():
+        assert probability == pytest.approx((shown["lstm"][label] + shown["forest"][label]) / 2, abs=2e-3)

@@ -24,6 +24,12 @@ one model class can run with several recipes (e.g. ST-GCN on joints and on bones
 tested checkpoints of entries A and B are averaged and evaluated once on test;
 its train time and parameters are the sums of its members'.
 
+K-fold (`--folds K`): train<split> is cut into K folds (`helpers.data.splits.kfold`:
+stratified by class, whole groups where ids carry them; `data.folds`/`data.fold`);
+each fold in turn is the held-out set that stands in for test, and validation is
+carved out of the other folds as above.  test<split> is never read; the table
+gives mean ± std over every fold (and seed).
+
 Writes `<out>/<name>.json` and `<out>/<name>.md` (rewritten after every run, so a
 long benchmark can be watched) and one run folder per model and seed under
 `<out>/<name>/<model>/seed<S>/`.  `<out>` defaults to runs/benchmark.
@@ -247,15 +253,20 @@ def _cell(stat: dict, scale: float = 1.0, digits: int = 1) -> str:
 
 def render_markdown(report: dict) -> str:
     """The report as markdown: summary table, per-seed table, protocol, command, configs, environment."""
+    folds = report.get("folds") or 0
+    tested = "held-out fold" if folds else "test"
     lines = [f"# Benchmark: {report['name']}", ""]
     if not report["complete"]:
         lines += ["**Incomplete: runs still to come.**", ""]
     data = report["data"]
     lines += [f"Data: `{data['path']}` split {data['split']} ({data['num_clips']} clips, {data['num_classes']} "
-              f"classes, layout {data['layout']}); seeds {', '.join(map(str, report['seeds']))}.", "",
-              "## Test results (mean ± sample std over seeds)", "",
-              "| model | test accuracy (%) | test macro-F1 (%) | val macro-F1 (%) | train time (s) | parameters "
-              "| clips/s (batch 64) | ms/clip (batch 1) |",
+              f"classes, layout {data['layout']}); seeds {', '.join(map(str, report['seeds']))}"
+              + (f"; {folds} folds of train{data['split']}" if folds else "") + ".", "",
+              (f"## Held-out fold results (mean ± sample std over {folds} folds"
+               + (" and seeds)" if len(report["seeds"]) > 1 else ")") if folds
+               else "## Test results (mean ± sample std over seeds)"), "",
+              f"| model | {tested} accuracy (%) | {tested} macro-F1 (%) | val macro-F1 (%) | train time (s) "
+              "| parameters | clips/s (batch 64) | ms/clip (batch 1) |",
               "|---|---|---|---|---|---|---|---|"]
     for name, entry in report["models"].items():
         if not entry["runs"]:
@@ -265,13 +276,14 @@ def render_markdown(report: dict) -> str:
                      f"| {_cell(s['val_macro_f1'], 100)} | {_cell(s['train_seconds'], 1, 0)} "
                      f"| {int(s['parameters']['mean']):,} | {_cell(s['clips_per_s_b64'], 1, 0)} "
                      f"| {_cell(s['ms_per_clip_b1'], 1, 2)} |")
-    lines += ["", "## Per seed", "",
-              "| model | seed | val epoch | val macro-F1 (%) | test accuracy (%) | test macro-F1 (%) "
-              "| train time (s) | clips/s (batch 64) | ms/clip (batch 1) |",
-              "|---|---|---|---|---|---|---|---|---|"]
+    lines += ["", "## Per fold and seed" if folds else "## Per seed", "",
+              f"| model | {'fold | ' if folds else ''}seed | val epoch | val macro-F1 (%) | {tested} accuracy (%) "
+              f"| {tested} macro-F1 (%) | train time (s) | clips/s (batch 64) | ms/clip (batch 1) |",
+              "|---|---|---|---|---|---|---|---|---|" + ("---|" if folds else "")]
     for name, entry in report["models"].items():
         for run in entry["runs"]:
-            lines.append(f"| {name} | {run['seed']} | {run['selected_epoch']}/{run['epochs']} "
+            fold = f"{run['fold']} | " if folds else ""
+            lines.append(f"| {name} | {fold}{run['seed']} | {run['selected_epoch']}/{run['epochs']} "
                          f"| {100 * run['val_macro_f1']:.1f} | {100 * run['test_accuracy']:.1f} "
                          f"| {100 * run['test_macro_f1']:.1f} | {run['train_seconds']:.0f} "
                          f"| {run['clips_per_s_b64']:.0f} | {run['ms_per_clip_b1']:.2f} |")
@@ -305,6 +317,12 @@ PROTOCOL = ("For each model and seed: train on train{split} minus a validation c
             + _PROTOCOL_COMMON)
 
 
+FOLDS_PROTOCOL = ("K-fold inside train{split}: it is cut into {folds} folds (stratified by class, whole groups "
+                  "where ids carry them); each fold in turn is held out and stands in for the test split, and "
+                  "every other step is as follows, with the other folds as the training split. test{split} is "
+                  "never read. ")
+
+
 REFIT_PROTOCOL = ("For each model and seed: train on train{split} minus a validation carve-out ({val}); this "
                   "run's best validation macro-F1 is reported and is what recipes were chosen on. Then the same "
                   "recipe is trained again on all of train{split} for its full schedule (no validation clips) and "
@@ -320,10 +338,11 @@ def write_report(report: dict, out_dir: Path) -> tuple[Path, Path]:
 
 def run_benchmark(configs: dict[str, Config], seeds: list[int], name: str, out_dir: str | Path | None = None,
                   command: str = "", timing_seconds: float = 2.0, verbose: bool = True,
-                  fusions: dict[str, list[str]] | None = None, refit: bool = False) -> dict:
+                  fusions: dict[str, list[str]] | None = None, refit: bool = False, folds: int = 0) -> dict:
     """Train, select on val and test once, for every model and seed, then fuse the `fusions` entries
     ({name: member entries}) seed by seed; with `refit`, the tested models are retrained on all of
-    train<split> (`run_one`).  Returns the report written."""
+    train<split> (`run_one`).  With `folds` K > 0, every model and seed runs once per fold of train<split>
+    (`data.folds`, `data.fold`), the held-out fold standing in for test.  Returns the report written."""
     fusions = fusions or {}
     out_dir = Path(out_dir) if out_dir is not None else runs_dir() / "benchmark"
     first = next(iter(configs.values()))
@@ -332,7 +351,7 @@ def run_benchmark(configs: dict[str, Config], seeds: list[int], name: str, out_d
         torch.set_num_threads(first.train.num_threads)   # before environment() records it
     report = {
         "name": name, "command": command, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "complete": False, "seeds": seeds, "refit": refit,
+        "complete": False, "seeds": seeds, "refit": refit, "folds": folds,
         "data": {"path": str(dataset.source), "split": first.data.split, "classes": first.data.classes,
                  "val_fraction": first.data.val_fraction, "val_seed": first.data.seed,
                  "val_groups": first.data.val_groups, "train_fraction": first.data.train_fraction,
@@ -344,33 +363,37 @@ def run_benchmark(configs: dict[str, Config], seeds: list[int], name: str, out_d
     }
     for fusion, members in fusions.items():
         report["models"][fusion] = {"fusion_of": members, "config": None, "runs": [], "summary": {}}
+    runs = [(fold, seed) for fold in (range(folds) if folds else [None]) for seed in seeds]
     for model, config in configs.items():
-        for seed in seeds:
+        for fold, seed in runs:
             run_config = copy.deepcopy(config)
             run_config.train.seed = seed
-            run_dir = out_dir / name / model / f"seed{seed}"
-            run = run_one(run_config, dataset, run_dir, timing_seconds, refit)
+            run_dir = out_dir / name / model / ("" if fold is None else f"fold{fold}") / f"seed{seed}"
+            if fold is not None:
+                run_config.data.folds, run_config.data.fold = folds, fold
+            run = {"fold": fold, **run_one(run_config, dataset, run_dir, timing_seconds, refit)}
             entry = report["models"][model]
             entry["runs"].append(run)
             entry["summary"] = summarize(entry["runs"])
-            protocol = REFIT_PROTOCOL if refit else PROTOCOL
+            protocol = (FOLDS_PROTOCOL if folds else "") + (REFIT_PROTOCOL if refit else PROTOCOL)
             report["protocol"] = protocol.format(split=first.data.split, num_test=run["num_test"],
-                                                 val=run["protocol"])
+                                                 val=run["protocol"], folds=folds)
             report["environment_end"] = environment()
             write_report(report, out_dir)
             if verbose:
-                print(f"{model} seed {seed}: val epoch {run['selected_epoch']}/{run['epochs']} "
+                print(f"{model} {'' if fold is None else f'fold {fold} '}seed {seed}: val epoch {run['selected_epoch']}/{run['epochs']} "
                       f"val F1 {run['val_macro_f1']:.3f} | test acc {run['test_accuracy']:.3f} "
                       f"F1 {run['test_macro_f1']:.3f} | {run['train_seconds']:.0f} s", flush=True)
     for fusion, members in fusions.items():
         entry = report["models"][fusion]
-        for index, seed in enumerate(seeds):
-            run = run_fusion([report["models"][member]["runs"][index] for member in members], dataset)
+        for index, (fold, seed) in enumerate(runs):
+            run = {"fold": fold,
+                   **run_fusion([report["models"][member]["runs"][index] for member in members], dataset)}
             entry["runs"].append(run)
             entry["summary"] = summarize(entry["runs"])
             write_report(report, out_dir)
             if verbose:
-                print(f"{fusion} seed {seed}: fused val F1 {run['val_macro_f1']:.3f} | test acc "
+                print(f"{fusion} {'' if fold is None else f'fold {fold} '}seed {seed}: fused val F1 {run['val_macro_f1']:.3f} | test acc "
                       f"{run['test_accuracy']:.3f} F1 {run['test_macro_f1']:.3f} | {run['train_seconds']:.0f} s "
                       f"(members together)", flush=True)
     report["complete"] = True
@@ -393,7 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--models", default="baseline,improved",
                         help=f"comma-separated entries: models of {', '.join(MODELS)}, or other names with their own "
                              "--recipe NAME=RECIPE (default baseline,improved)")
-    parser.add_argument("--seeds", default="0,1,2", help="comma-separated training seeds (default 0,1,2)")
+    parser.add_argument("--seeds", help="comma-separated training seeds (default 0,1,2; with --folds 0)")
     parser.add_argument("--recipe", action="append", default=[], metavar="[ENTRY=]RECIPE",
                         help="recipe (name under configs/recipes/ or YAML path): RECIPE for every entry, "
                              "ENTRY=RECIPE for one (repeatable)")
@@ -402,6 +425,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--refit", action="store_true",
                         help="after each validation run, train the recipe again on all of train<N> and test "
                              "that run's last checkpoint (the validation run only reports)")
+    parser.add_argument("--folds", type=int, default=0, metavar="K",
+                        help="K-fold inside train<N> (stratified by class, whole groups where ids carry them): "
+                             "each fold is held out in turn instead of test<N>, which is never read")
     parser.add_argument("--name", help="report name (default <data file stem>_split<N>)")
     add_device_argument(parser, default="each recipe's train.device, auto")
     parser.add_argument("--out", help="folder of reports and run folders (default runs/benchmark)")
@@ -415,16 +441,19 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     refuse_torchrun("helpers.tools.benchmark")
     models = parse_list(args.models, "models")
-    seeds = parse_list(args.seeds, "seeds", int)
+    seeds = parse_list(args.seeds or ("0" if args.folds else "0,1,2"), "seeds", int)
+    if args.folds == 1 or args.folds < 0:
+        raise UserInputError(f"--folds {args.folds}: K-fold needs at least 2 folds")
     configs = model_configs(models, args.config, args.recipe, settings_from_args(args))
     fusions = parse_fusions(args.fuse, models)
     first = configs[models[0]].data
-    name = args.name or f"{Path(first.path).stem if first.path else 'synthetic'}_split{first.split}"
+    name = args.name or (f"{Path(first.path).stem if first.path else 'synthetic'}_split{first.split}"
+                         + (f"_{args.folds}fold" if args.folds else ""))
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
         raise UserInputError(f"--name {name!r}: use letters, digits, '_', '-' and '.' only")
     command = "python -m helpers.tools.benchmark " + shlex.join(argv)
     run_benchmark(configs, seeds, name, args.out, command, args.timing_seconds, fusions=fusions,
-                  refit=args.refit)
+                  refit=args.refit, folds=args.folds)
     return 0
 
 

@@ -61,7 +61,11 @@ class LoadedCheckpoint:
         self.streams: list[str] = list(self.config.model.streams)
         self.model = build_model(state["model_name"], len(self.class_names), self.layout,
                                  state["in_channels"], **state["model_kwargs"])
-        self.model.load_state_dict(state["state_dict"])
+        try:
+            self.model.load_state_dict(state["state_dict"])
+        except (RuntimeError, UserInputError) as error:   # weights of another shape or model, malformed arrays
+            raise UserInputError(f"{path}: its weights do not fit model {state['model_name']!r} "
+                                 f"({str(error).splitlines()[0]})") from None
         self.model.eval()
 
     @property

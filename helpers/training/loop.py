@@ -26,13 +26,14 @@ from helpers.data.source import open_dataset
 from helpers.data.splits import config_splits
 from helpers.errors import UserInputError
 from helpers.io import atomic_write_json, atomic_write_text
-from helpers.models.registry import build_model, count_parameters, model_kwargs
+from helpers.models.registry import build_model, count_parameters, is_fitted, model_kwargs
 from helpers.paths import runs_dir
 from helpers.training.checkpoint import save_checkpoint
 from helpers.training.determinism import (data_generator, restore_rng_states, rng_states, seed_everything,
                                           use_deterministic_algorithms)
 from helpers.training.device import loader_workers, pick_device, pick_precision, to_device
 from helpers.training.distributed import World, join_world, torchrun_environment
+from helpers.training.fit import fit_classical
 from helpers.training.inference import make_views, predict_views
 from helpers.training.metrics import classification_metrics
 from helpers.training.resume import load_resume_state, to_cpu
@@ -52,7 +53,9 @@ def train(config: Config, dataset: SkeletonDataset | None = None, run_dir: str |
     (`probabilities` (E, N_val, K), `labels` (N_val,)), so rules for which epoch to
     test can be compared afterwards (`helpers.tools.crossval`).  With `resume`, the
     interrupted run in `run_dir` continues from its `last.pt` (same config required).
-    Under torchrun every process calls this; each returns the same history.
+    Under torchrun every process calls this; each returns the same history.  A
+    classical model (`is_fitted`) is fitted once instead (`helpers.training.fit`):
+    one history row, one process.
     """
     _, local_rank, size = torchrun_environment()
     device = pick_device(config.train.device, local_rank if size > 1 else None)
@@ -95,6 +98,13 @@ def _fit(config: Config, dataset: SkeletonDataset | None, run_dir: Path, device:
             atomic_write_json(run_dir / "splits.json", splits.as_dict())
         save_config(config, run_dir / "config.yaml")
 
+    if is_fitted(config.model.name):          # a classical model: one scikit-learn fit, no epochs
+        if world.size > 1 or resume:
+            raise UserInputError(f"model.name {config.model.name!r}: a classical model is fitted once, in one "
+                                 "process; it cannot run under torchrun or be resumed")
+        history = fit_classical(config, dataset, splits, run_dir, device, verbose)
+        finish_run(run_dir, {"epochs": 1})
+        return history
     streams = list(config.model.streams)
     in_channels = stream_channels(streams)
     train_clips = [dataset.clip(i) for i in splits.train]

@@ -45,14 +45,17 @@ def model_colour(index: int):
 # ---- training curves ------------------------------------------------------------
 
 def plot_history(history: list[dict], title: str = ""):
-    """Loss, accuracy and macro-F1 per epoch, train and validation; a dotted line marks the best epoch."""
+    """Loss, accuracy and macro-F1 per epoch, train and validation; a dotted line marks the best epoch
+    (a fitted classical model: one point)."""
     epochs = [row["epoch"] for row in history]
+    marker = "o" if len(history) < 3 else None   # a single epoch still shows
     best = best_epoch(history)
     figure, axes = plt.subplots(1, 3, figsize=(14, 3.6))
     for axis, (key, label) in zip(axes, [("loss", "loss"), ("acc", "accuracy"), ("f1", "macro-F1")]):
-        axis.plot(epochs, [row[f"train_{key}"] for row in history], label="train", color=model_colour(0))
+        axis.plot(epochs, [row[f"train_{key}"] for row in history], label="train", color=model_colour(0),
+                  marker=marker)
         axis.plot(epochs, [row[f"val_{key}"] for row in history], label="validation", color=model_colour(1),
-                  marker="o" if len(history) < 3 else None)
+                  marker=marker)
         if best is not None:
             axis.axvline(best, color="black", linestyle=":", linewidth=1.2,
                          label=f"best epoch {best} (val macro-F1 {history[best - 1]['val_f1']:.3f})")

@@ -102,3 +102,43 @@ def test_body_shape_carveout_leaves_named_groups_whole():
         assert groups_straddling(splits) == set()                    # gXX groups stay whole, across classes
         assert any(i.startswith("clip_") for i in splits.val) and any(group_of(i) for i in splits.val)
         assert "by group gXX, by body-shape twin group, class by class for ids without group" in splits.protocol
+
+
+def test_kfold_is_stratified_keeps_groups_whole_and_is_seeded():
+    from collections import Counter
+
+    from helpers.data.splits import kfold
+
+    ids = [f"clip_{i}" for i in range(30)]
+    labels = [i % 3 for i in range(30)]                              # 10 clips per class
+    folds = kfold(ids, labels, 5, seed=0)
+    assert sorted(Counter(folds.values()).values()) == [6] * 5
+    for fold in range(5):
+        assert Counter(labels[i] for i, name in enumerate(ids) if folds[name] == fold) == {0: 2, 1: 2, 2: 2}
+    assert kfold(ids, labels, 5, seed=0) == folds and kfold(ids, labels, 5, seed=1) != folds
+    pairs = {name: f"pair{i // 2}" for i, name in enumerate(ids)}     # groups of two clips of one class
+    grouped = kfold(ids, [i // 2 % 3 for i in range(30)], 3, seed=0, group=pairs.get)
+    assert all(grouped[ids[i]] == grouped[ids[i + 1]] for i in range(0, 30, 2))
+    with pytest.raises(UserInputError, match="at least 2 folds"):
+        kfold(ids, labels, 1, seed=0)
+    with pytest.raises(UserInputError, match="the training split has 3"):
+        kfold(ids[:3], labels[:3], 5, seed=0)
+
+
+def test_folds_partition_train_never_read_test_and_carve_validation_from_the_training_part():
+    dataset = validate_dataset(make_tiny_dataset(num_classes=3, groups=13), "mem")   # train1: groups g04-g13
+    train1 = set(dataset.split["train1"])
+    held_out = []
+    for fold in range(5):
+        splits = make_splits(dataset, 1, 0.2, seed=0, folds=5, fold=fold)
+        assert set(splits.test) | set(splits.train) | set(splits.val) == train1
+        assert not set(splits.test) & (set(splits.train) | set(splits.val)) and not set(splits.train) & set(splits.val)
+        assert groups_straddling(splits) == set() and len({group_of(i) for i in splits.test}) == 2
+        assert splits.val and "fold %d of 5 of train1" % fold in splits.protocol and "test1 unread" in splits.protocol
+        held_out += splits.test
+    assert sorted(held_out) == sorted(train1)                        # every clip is held out exactly once
+    assert make_splits(dataset, 1, 0.2, seed=0, folds=5, fold=2).test == \
+        make_splits(dataset, 1, 0.2, seed=0, folds=5, fold=2).test
+    assert make_splits(dataset, 1, 0.0, seed=0, folds=5, fold=0).val == []
+    with pytest.raises(UserInputError, match="data.fold must be in 0..4"):
+        make_splits(dataset, 1, 0.2, folds=5, fold=5)

@@ -124,3 +124,51 @@ def test_timing_measures_and_restores_mode():
     assert model.training
     env = environment()
     assert env["torch"] == torch.__version__ and env["cpu_count"] >= 1
+
+
+def test_folds_hold_out_each_fold_of_train_and_never_read_test(tiny, tmp_path):
+    data, path, recipe, wide = tiny
+    out = tmp_path / "bench"
+    argv = ["--data", str(path), "--models", "baseline,improved", "--folds", "2",
+            "--recipe", str(recipe), "--recipe", f"improved={wide}", "--set", "train.epochs=1", "--name", "folds",
+            "--fuse", "pair=baseline+improved", "--set", "train.num_threads=1", "--timing-seconds", "0.05",
+            "--out", str(out)]
+    assert run_command(benchmark.main, argv) == 0
+    report = json.loads((out / "folds.json").read_text())
+    markdown = (out / "folds.md").read_text()
+    assert report["folds"] == 2 and report["seeds"] == [0]            # --folds alone: one seed
+    train1, test1 = set(data["split"]["train1"]), set(data["split"]["test1"])
+    held_out = []
+    for fold in (0, 1):
+        splits = json.loads((out / "folds" / "baseline" / f"fold{fold}" / "seed0" / "splits.json").read_text())
+        assert not (set(splits["train"]) | set(splits["val"]) | set(splits["test"])) & test1
+        assert splits["val"] and not set(splits["test"]) & (set(splits["train"]) | set(splits["val"]))
+        held_out += splits["test"]
+    assert sorted(held_out) == sorted(train1)
+    for entry in ("baseline", "improved", "pair"):
+        runs = report["models"][entry]["runs"]
+        assert [run["fold"] for run in runs] == [0, 1]
+        assert report["models"][entry]["summary"]["test_accuracy"]["n"] == 2
+    assert "## Held-out fold results (mean ± sample std over 2 folds)" in markdown
+    assert "| model | fold | seed |" in markdown and "| baseline | 1 | 0 | 1/1 |" in markdown
+    assert "K-fold inside train1" in markdown and "test1 unread" in markdown
+    assert run_command(benchmark.main, argv + ["--folds", "1"]) == 2
+
+
+def test_a_classical_entry_is_benchmarked_and_fused_like_a_neural_one(tiny, tmp_path):
+    data, path, recipe, _ = tiny
+    forest = tmp_path / "forest.yaml"
+    forest.write_text("preprocess: {length: 16, sampling: uniform}\n"
+                      "model: {name: classical, extra: {estimator: random_forest, trees: 10}}\n")
+    out = tmp_path / "bench"
+    argv = ["--data", str(path), "--models", "baseline,forest", "--seeds", "0", "--recipe", str(recipe),
+            "--recipe", f"forest={forest}", "--set", "train.epochs=1", "--fuse", "both=baseline+forest",
+            "--name", "cls", "--out", str(out), "--timing-seconds", "0.05", "--set", "train.num_threads=1", "--refit"]
+    assert run_command(benchmark.main, argv) == 0
+    report = json.loads((out / "cls.json").read_text())
+    run = report["models"]["forest"]["runs"][0]
+    assert run["epochs"] == 1 and run["parameters"] > 0 and run["clips_per_s_b64"] > 0
+    assert run["tested_checkpoint"].endswith("refit/best.pt")
+    fused = report["models"]["both"]["runs"][0]
+    assert fused["parameters"] == run["parameters"] + report["models"]["baseline"]["runs"][0]["parameters"]
+    assert 0.0 <= fused["test_accuracy"] <= 1.0
