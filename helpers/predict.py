@@ -20,6 +20,7 @@ by onnxruntime; torch is never imported on that path.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import sys
 import tempfile
@@ -30,7 +31,7 @@ import numpy as np
 from helpers.cli import add_device_argument, run_command
 from helpers.data.dataset import SkeletonDataset, validate_clip, validate_dataset
 from helpers.data.safe_pickle import safe_load
-from helpers.data.source import is_default_dataset
+from helpers.data.source import is_default_dataset, open_dataset
 from helpers.errors import UserInputError
 from helpers.evaluation import input_checks
 from helpers.evaluation.onnx_model import OnnxClassifier
@@ -122,18 +123,32 @@ def warn(messages: list[str | None]) -> None:
 
 
 def predict_keypoints(args, checkpoints: list) -> None:
-    """Top-k of each clip of --input; with checkpoints (not ONNX) also the warnings on the input's fit."""
+    """Top-k of each clip of --input (without --input: clip --clip of the checkpoint's own dataset); with
+    checkpoints (not ONNX) also the warnings on the input's fit."""
     checkpoint = checkpoints[0]
-    clips, dataset = read_clips(args.input, args.clip)
-    if dataset is not None:
-        checkpoint.check_fits(args.input, dataset.layout.num_joints, dataset.layout.name)
-    names = dataset.class_names if dataset is not None else None
     onnx = isinstance(checkpoint, OnnxClassifier)
+    if args.input is None:
+        if onnx:
+            raise UserInputError("--onnx needs --input FILE")
+        data = dataclasses.replace(checkpoint.config.data,
+                                   path=checkpoint.state.get("data_source") or checkpoint.config.data.path)
+        dataset = open_dataset(data, verbose=False)
+        source = str(dataset.source)
+        ids = [clip["frame_dir"] for clip in dataset.annotations]
+        if args.clip not in ids:
+            raise clip_choice_error(source, ids, args.clip)
+        clips = [dataset.clip(args.clip)]
+    else:
+        source = args.input
+        clips, dataset = read_clips(args.input, args.clip)
+    if dataset is not None:
+        checkpoint.check_fits(source, dataset.layout.num_joints, dataset.layout.name)
+    names = dataset.class_names if dataset is not None else None
     if not onnx:
-        warn(input_checks.input_warnings(checkpoint, args.input, names, is_default_dataset(args.input)))
+        warn(input_checks.input_warnings(checkpoint, source, names, is_default_dataset(source)))
     for clip in clips:
         if dataset is not None and not onnx:
-            warn([input_checks.training_clip_warning(checkpoint, args.input, dataset.split, clip["frame_dir"])])
+            warn([input_checks.training_clip_warning(checkpoint, source, dataset.split, clip["frame_dir"])])
         describe_prediction(checkpoints, clip, args.top_k, names, args.device or "auto")
 
 
@@ -187,9 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--ckpt", action="append",
                        help="checkpoint, e.g. runs/improved/best.pt; repeat it to fuse several models' scores")
     model.add_argument("--onnx", help="ONNX file from python -m helpers.export (keypoint input; needs no torch)")
-    source = parser.add_mutually_exclusive_group(required=True)
+    source = parser.add_mutually_exclusive_group()
     source.add_argument("--input", help="pickle with one annotation dict, a list of them, or a dataset (then "
-                                        "use --clip)")
+                                        "use --clip); without --input and --video, --clip names a clip of the "
+                                        "checkpoint's own dataset")
     source.add_argument("--video", help="video file (mp4, avi, mov, mkv, webm), or a camera index such as 0")
     parser.add_argument("--clip", help="frame_dir of the clip to predict, e.g. v_ApplyEyeMakeup_g01_c01")
     parser.add_argument("--top-k", type=int, default=3, help="number of classes to print (default 3)")
@@ -214,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.top_k < 1:
         raise UserInputError(f"--top-k must be at least 1, got {args.top_k}")
+    if args.input is None and args.video is None and args.clip is None:
+        raise UserInputError("give --input FILE, --video VIDEO, or --clip ID (a clip of the checkpoint's own dataset)")
     if args.video is None:
         for flag in ("window", "stride", "out", "render", "max_seconds"):
             if getattr(args, flag) is not None:

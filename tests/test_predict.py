@@ -134,6 +134,19 @@ def test_a_training_clip_of_the_checkpoints_own_file_is_flagged(sample_checkpoin
     assert f"clip {clip} is in train1 of {source}, on which the checkpoint was trained" in capsys.readouterr().err
 
 
+def test_without_input_the_clip_comes_from_the_checkpoints_own_dataset(sample_checkpoint, capsys):
+    source = torch.load(sample_checkpoint, weights_only=True)["data_source"]
+    clip = load_dataset(source).split["test1"][0]
+    predict_main(["--ckpt", str(sample_checkpoint), "--clip", clip, "--top-k", "2"])
+    with_input = capsys.readouterr().out
+    predict_main(["--ckpt", str(sample_checkpoint), "--input", source, "--clip", clip, "--top-k", "2"])
+    assert with_input == capsys.readouterr().out and f"clip {clip}:" in with_input
+    from helpers.cli import run_command
+
+    assert run_command(predict_main, ["--ckpt", str(sample_checkpoint), "--clip", "v_Nope_g01_c01"]) == 2
+    assert "no clip with frame_dir 'v_Nope_g01_c01'" in capsys.readouterr().err
+
+
 # ---- videos ------------------------------------------------------------------------
 
 def test_predict_a_long_real_video_with_timeline_csv_and_rendering(pushfit_checkpoint, tmp_path, capsys):
