@@ -40,7 +40,7 @@ def read_check_clips(path: str, clip_id: str | None) -> list[dict]:
     data = safe_load(path)
     if isinstance(data, dict) and "annotations" in data and clip_id is None:
         return validate_dataset(data, path).annotations
-    return read_clips(path, clip_id)
+    return read_clips(path, clip_id)[0]
 
 
 def main(argv: list[str] | None = None) -> int:

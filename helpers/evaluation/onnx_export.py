@@ -30,7 +30,7 @@ from torch import nn
 from helpers.errors import UserInputError
 from helpers.evaluation.onnx_model import FORMAT, OnnxClassifier, softmax
 from helpers.io import atomic_write
-from helpers.models.registry import MODELS
+from helpers.models.registry import MODELS, is_fitted
 from helpers.training.checkpoint import LoadedCheckpoint, load_checkpoint
 from helpers.transforms.inputs import clip_to_input, evaluation_views, stream_channels
 
@@ -42,8 +42,10 @@ TOLERANCE = 1e-4  # max |logit difference| against PyTorch that `check_against_t
 
 
 def exportable_families() -> list[str]:
-    """Names in MODELS whose models are torch modules (the ones torch.onnx can trace)."""
-    return [name for name, cls in MODELS.items() if isinstance(cls, type) and issubclass(cls, nn.Module)]
+    """Names in MODELS trained by gradient steps as torch modules; the families fitted once by
+    scikit-learn (`is_fitted`) are not exported."""
+    return [name for name, cls in MODELS.items()
+            if isinstance(cls, type) and issubclass(cls, nn.Module) and not is_fitted(name)]
 
 
 def load_exportable(path: str | os.PathLike) -> LoadedCheckpoint:
@@ -55,8 +57,9 @@ def load_exportable(path: str | os.PathLike) -> LoadedCheckpoint:
         except Exception:  # not a torch checkpoint: load_checkpoint below names the problem
             name = None
         if isinstance(name, str) and name not in exportable_families():
-            raise UserInputError(f"{path}: model family {name!r} cannot be exported to ONNX (not a PyTorch model); "
-                                 f"exportable families: {', '.join(exportable_families())}")
+            raise UserInputError(f"{path}: model family {name!r} cannot be exported to ONNX (not a model "
+                                 f"trained by gradient steps in PyTorch); exportable families: "
+                                 f"{', '.join(exportable_families())}")
     return load_checkpoint(path)
 
 

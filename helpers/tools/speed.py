@@ -284,12 +284,10 @@ def _inference_speed(model, input_shape: tuple, device, budget: dict, batch_size
 
 
 def torch_families() -> list[str]:
-    """Model families of MODELS that train by gradient steps (torch modules): the rows of the speed table."""
-    from torch import nn
+    """Model families of MODELS that train by gradient steps: the rows of the speed table."""
+    from helpers.models.registry import MODELS, is_fitted
 
-    from helpers.models.registry import MODELS
-
-    return [name for name, cls in MODELS.items() if isinstance(cls, type) and issubclass(cls, nn.Module)]
+    return [name for name in MODELS if not is_fitted(name)]
 
 
 def measure_models(params: dict) -> dict:

@@ -129,11 +129,13 @@ def test_predict_onnx_imports_no_torch(checkpoints, exported, sample):
     assert [line.split()[1] for line in buffer.getvalue().splitlines() if line.strip().startswith("1.")] == onnx_top
 
 
-def test_a_family_that_is_no_torch_module_is_refused_by_name(tmp_path):
-    path = tmp_path / "classical.pt"
-    torch.save({"format_version": 1, "model_name": "logistic_regression"}, path)
-    with pytest.raises(UserInputError, match="'logistic_regression' cannot be exported to ONNX"):
+@pytest.mark.parametrize("name", ["classical", "logistic_regression"])  # fitted by scikit-learn; unknown
+def test_a_family_not_trained_in_torch_is_refused_by_name(name, tmp_path):
+    path = tmp_path / "model.pt"
+    torch.save({"format_version": 1, "model_name": name}, path)
+    with pytest.raises(UserInputError, match=f"'{name}' cannot be exported to ONNX"):
         onnx_export.load_exportable(path)
+    assert name not in onnx_export.exportable_families()
 
 
 def test_onnx_model_refuses_foreign_files_and_other_skeletons(exported, tmp_path):
@@ -143,3 +145,16 @@ def test_onnx_model_refuses_foreign_files_and_other_skeletons(exported, tmp_path
         OnnxClassifier(foreign)
     with pytest.raises(UserInputError, match="trained on layout coco17"):
         OnnxClassifier(exported["baseline"]).check_fits("clip 'x'", 15)
+
+
+def test_the_check_reads_every_clip_of_a_dataset_or_what_predict_reads(sample, tmp_path):
+    import pickle
+
+    from helpers.export import read_check_clips
+
+    clips = load_dataset(sample).annotations
+    assert len(read_check_clips(str(sample), None)) == 6
+    assert [c["frame_dir"] for c in read_check_clips(str(sample), TWO_PERSON_CLIP)] == [TWO_PERSON_CLIP]
+    several = tmp_path / "list.pkl"
+    several.write_bytes(pickle.dumps(clips[:2]))
+    assert len(read_check_clips(str(several), None)) == 2
