@@ -323,17 +323,9 @@ class SeriesSettings:
         The epoch lines go to `train.log` in the run folder (beside history.csv);
         one line is printed: epochs, time, best epoch and its validation scores.
         """
-        config, run_dir = self.config(run, seed), self.run_dir(run, seed)
-        start, log = time.perf_counter(), io.StringIO()
-        with contextlib.redirect_stdout(log):
-            history = train(config, dataset if dataset is not None else self.load_dataset(), run_dir)
-        atomic_write_text(run_dir / "train.log", log.getvalue())
-        best = history[(best_epoch(history) or len(history)) - 1]
-        epochs = f"{len(history)} epoch" + ("s" if len(history) != 1 else "")
-        print(f"{run}, seed {config.train.seed}: {epochs} in {time.perf_counter() - start:.0f} s; "
-              f"best epoch {best['epoch']} (val accuracy {best['val_acc']:.3f}, macro-F1 {best['val_f1']:.3f}); "
-              f"log {shown_path(run_dir / 'train.log')}")
-        return history
+        config = self.config(run, seed)
+        dataset = dataset if dataset is not None else self.load_dataset()
+        return train_logged(config, dataset, self.run_dir(run, seed), f"{run}, seed {config.train.seed}")
 
     def train_other_seeds(self, run: str, dataset: SkeletonDataset | None = None) -> None:
         """Train `run` with each of its seeds but the first (one printed line each); notebook 05 compares them all."""
@@ -366,6 +358,20 @@ class SeriesSettings:
     def load_seed_checkpoints(self) -> dict[str, dict[int, LoadedCheckpoint]]:
         """Every model's best checkpoint of every seed: run -> seed -> checkpoint."""
         return {run: {seed: self.load_checkpoint(run, seed) for seed in self.seeds_of(run)} for run in self.models}
+
+
+def train_logged(config: Config, dataset: SkeletonDataset, run_dir: Path, name: str) -> list[dict]:
+    """train() with its epoch lines in `run_dir`/train.log (beside history.csv) and one printed line:
+    epochs, time, best epoch and its validation scores.  Returns the history."""
+    start, log = time.perf_counter(), io.StringIO()
+    with contextlib.redirect_stdout(log):
+        history = train(config, dataset, run_dir)
+    atomic_write_text(run_dir / "train.log", log.getvalue())
+    best = history[(best_epoch(history) or len(history)) - 1]
+    epochs = f"{len(history)} epoch" + ("s" if len(history) != 1 else "")
+    print(f"{name}: {epochs} in {time.perf_counter() - start:.0f} s; best epoch {best['epoch']} "
+          f"(val accuracy {best['val_acc']:.3f}, macro-F1 {best['val_f1']:.3f}); log {shown_path(run_dir / 'train.log')}")
+    return history
 
 
 def shown_path(path: str | Path) -> str:

@@ -23,16 +23,16 @@ from helpers.convert import write_dataset
 from helpers.data.dataset import SkeletonDataset
 from helpers.data.importers.videos import convert_videos, find_videos
 from helpers.errors import UserInputError
-from helpers.notebook import SMOKE_EPOCHS, shown_path
+from helpers.notebook import SERIES_DEVICE, SERIES_THREADS, SMOKE_EPOCHS, shown_path, smoke_run, train_logged
 from helpers.paths import PROJECT_ROOT, runs_dir, shared_data_dir
 from helpers.pose.blazepose import BlazePose
-from helpers.training.loop import train
 from helpers.video.reader import video_info
 
 VIDEOS_ENV = "SKELETON_ACTIONS_VIDEOS"
 DATASET_CONFIG = PROJECT_ROOT / "configs" / "videos.yaml"    # the dataset file: data and preprocess
 RECIPE = "ddnet"                                             # configs/recipes/ddnet.yaml
 SMOKE_VIDEOS_PER_CLASS = 3
+SAMPLE_ORIGIN = "the real push-up sample (PushFit)"
 
 
 def sample_videos() -> Path:
@@ -48,7 +48,8 @@ class VideoSettings:
 
     @classmethod
     def from_env(cls, smoke: bool | None = None) -> "VideoSettings":
-        smoke = "CI" in os.environ if smoke is None else bool(smoke)
+        """The settings of this process: SKELETON_ACTIONS_VIDEOS, CI (unless `smoke` is given), runs folder."""
+        smoke = smoke_run() if smoke is None else bool(smoke)
         out_dir = runs_dir() / ("videos_smoke" if smoke else "videos")
         if os.environ.get(VIDEOS_ENV):
             root = Path(os.environ[VIDEOS_ENV]).expanduser()
@@ -56,7 +57,7 @@ class VideoSettings:
                 raise UserInputError(f"{VIDEOS_ENV}={root}: folder not found")
             return cls(root, f"{VIDEOS_ENV}", smoke, out_dir)
         if sample_videos().is_dir():
-            return cls(sample_videos(), "the real push-up sample (PushFit)", smoke, out_dir)
+            return cls(sample_videos(), SAMPLE_ORIGIN, smoke, out_dir)
         return cls(None, "none", smoke, out_dir)
 
     @property
@@ -79,7 +80,10 @@ class VideoSettings:
                     f".webm) and start Jupyter with {VIDEOS_ENV}=FOLDER.")
         mode = (f"SMOKE run (CI is set): the {SMOKE_VIDEOS_PER_CLASS} shortest videos of each class, "
                 f"{SMOKE_EPOCHS} epoch(s)" if self.smoke else "full run: every video")
-        return (f"videos  {shown_path(self.root)}  ({self.origin}; set {VIDEOS_ENV} to switch)\n"
+        # the sample lies outside the project: named by its place in the shared data folder, not the machine's path
+        folder = ("pushfit_sample/videos in the shared data folder" if self.origin == SAMPLE_ORIGIN
+                  else shown_path(self.root))
+        return (f"videos  {folder}  ({self.origin}; set {VIDEOS_ENV} to switch)\n"
                 f"mode    {mode}\n"
                 f"results {shown_path(self.out_dir)}\n"
                 f"config  {shown_path(DATASET_CONFIG)} + recipe {RECIPE}")
@@ -110,15 +114,19 @@ class VideoSettings:
         return dataset
 
     def config(self) -> Config:
-        """configs/videos.yaml + the recipe, reading this notebook's dataset file (SMOKE_EPOCHS in smoke runs)."""
+        """configs/videos.yaml + the recipe, reading this notebook's dataset file (SMOKE_EPOCHS in smoke runs),
+        on the series' thread count and device, so that a re-run gives the same numbers."""
         # the notebook's own dataset file, relative to the project when inside it
         config = compose_config(DATASET_CONFIG, RECIPE, {"data": {"path": shown_path(self.dataset_path)}})
         if self.smoke:
             config.train.epochs = SMOKE_EPOCHS
+        config.train.num_threads, config.train.device = SERIES_THREADS, SERIES_DEVICE
         return config
 
-    def train(self, dataset: SkeletonDataset, verbose: bool = True) -> list[dict]:
-        return train(self.config(), dataset, self.run_dir, verbose)
+    def train(self, dataset: SkeletonDataset) -> list[dict]:
+        """Train into `run_dir`: the epoch lines go to its train.log, one line is printed."""
+        config = self.config()
+        return train_logged(config, dataset, self.run_dir, f"{config.model.name} on {self.root.name}")
 
     def held_aside(self, dataset: SkeletonDataset) -> dict:
         """The longest test video: never trained on, and the one with the most windows in its timeline."""

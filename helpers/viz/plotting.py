@@ -133,10 +133,7 @@ def plot_confusion_matrix(matrix: np.ndarray, class_names: list[str], title: str
 
 def joint_sides(layout: Layout) -> np.ndarray:
     """'left', 'right' or 'centre' per joint, shape (V,), from the layout's left/right pairs."""
-    sides = np.array(["centre"] * layout.num_joints, dtype=object)
-    for left, right in layout.left_right:
-        sides[left], sides[right] = "left", "right"
-    return sides
+    return np.array(layout.joint_sides(), dtype=object)
 
 
 def bone_sides(layout: Layout) -> list[str]:

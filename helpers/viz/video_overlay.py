@@ -15,7 +15,7 @@ from matplotlib.colors import to_rgb
 
 from helpers.data.layouts import Layout
 from helpers.video.reader import read_frames
-from helpers.viz.plotting import SCORE_CMAP, SIDE_COLOURS
+from helpers.viz.plotting import SCORE_CMAP, SIDE_COLOURS, bone_sides
 from helpers.viz.skeleton_player import animation_frames
 
 
@@ -37,11 +37,9 @@ def draw_pose(frame: np.ndarray, joints: np.ndarray, scores: np.ndarray, layout:
     size = min(image.shape[:2])
     thickness, radius = max(2, round(size / 240)), max(3, round(size / 150))
     visible = scores >= max(min_score, 1e-6)
-    sides = layout.joint_sides()
     points = np.round(joints).astype(int)
-    for child, parent in layout.edges:
+    for (child, parent), side in zip(layout.edges, bone_sides(layout)):
         if visible[child] and visible[parent]:
-            side = sides[child] if sides[child] != "centre" else sides[parent]
             cv2.line(image, tuple(points[child]), tuple(points[parent]), _rgb255(SIDE_COLOURS[side]), thickness,
                      cv2.LINE_AA)
     shade = colormaps[SCORE_CMAP]
