@@ -6,15 +6,26 @@ import sys
 from typing import Callable
 
 from helpers.config import Config, compose_config, parse_set
-from helpers.errors import UserInputError
+from helpers.errors import UserInputError, printable
+
+
+def os_error_message(error: OSError) -> str:
+    """'<file>: <reason>' of an OSError (a missing file, a read-only folder, a full disk)."""
+    names = [name for name in (error.filename, error.filename2) if name is not None]
+    reason = error.strerror or str(error) or type(error).__name__
+    return f"{' -> '.join(str(name) for name in names)}: {reason}" if names else reason
 
 
 def run_command(main: Callable[[list[str] | None], int | None], argv: list[str] | None = None) -> int:
-    """Run `main(argv)`; a UserInputError or missing file prints 'error: ...' and returns 2."""
+    """Run `main(argv)`; a UserInputError or an OSError (missing file, read-only folder, full disk) prints
+    'error: ...' as one line (control characters escaped) and returns 2."""
     try:
         return int(main(argv) or 0)
-    except (UserInputError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except UserInputError as error:
+        print(f"error: {printable(str(error))}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"error: {printable(os_error_message(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

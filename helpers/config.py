@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import yaml
 
-from helpers.errors import UserInputError
+from helpers.config_rules import (BadValue, ClassList, Choice, Device, Flag, Integer, ModelExtra, ModelName, Number,
+                                  StreamList, Text, check_fields, check_model_extra)
+from helpers.errors import UserInputError, quote
 from helpers.io import atomic_write_text
 from helpers.paths import CONFIGS_DIR, PROJECT_ROOT, RECIPES_DIR
 
@@ -27,6 +30,20 @@ class DataConfig:
     fold: int = 0                    # the held-out fold with folds > 0 (0..folds-1)
 
 
+DATA_RULES = {
+    "path": Text(optional=True),
+    "classes": ClassList(),
+    "split": Integer(low=1, high=99),
+    "val_fraction": Number(low=0.0, high=1.0, high_open=True),
+    "seed": Integer(low=0, high=2**32 - 1),
+    "train_fraction": Number(low=0.0, high=1.0, low_open=True),
+    "val_groups": Choice("name", "body_shape"),
+    "cache": Flag(),
+    "folds": Integer(low=0, high=1000),
+    "fold": Integer(low=0, high=999),   # below folds when folds > 0 (check_config)
+}
+
+
 @dataclass
 class PreprocessConfig:
     length: int = 64               # frames per clip after fix_length
@@ -35,6 +52,16 @@ class PreprocessConfig:
     max_persons: int = 1           # persons kept, M (graph models may use 2)
     min_score: float = 0.2         # joints scored below this are treated as missing
     center: str = "clip"           # 'clip': one centre for the whole clip (keeps body motion); 'frame': per frame
+
+
+PREPROCESS_RULES = {
+    "length": Integer(low=1, high=10_000),
+    "sampling": Choice("loop", "uniform"),
+    "person": Choice("max_score", "first"),
+    "max_persons": Integer(low=1, high=16),
+    "min_score": Number(),
+    "center": Choice("clip", "frame"),
+}
 
 
 @dataclass
@@ -48,6 +75,17 @@ class AugmentConfig:
     test_flip: bool = False          # also average each test clip's mirror image (left/right joints swapped)
 
 
+AUGMENT_RULES = {
+    "enabled": Flag(),
+    "rotate_degrees": Number(low=0.0, high=180.0),
+    "scale": Number(low=0.0, high=1.0, high_open=True),
+    "flip_probability": Number(low=0.0, high=1.0),
+    "random_sampling": Flag(),
+    "test_clips": Integer(low=1, high=100),
+    "test_flip": Flag(),
+}
+
+
 @dataclass
 class ModelConfig:
     name: str = "baseline"           # a key of helpers.models.registry.MODELS
@@ -56,6 +94,16 @@ class ModelConfig:
     dropout: float = 0.4             # ImprovedLSTM / graph models: dropout before the head
     streams: list = field(default_factory=lambda: ["joint"])  # input streams stacked on channels (helpers.transforms.streams)
     extra: dict = field(default_factory=dict)  # further keyword arguments of the model class
+
+
+MODEL_RULES = {
+    "name": ModelName(),
+    "hidden_size": Integer(low=1, high=16_384),
+    "num_layers": Integer(low=1, high=64),
+    "dropout": Number(low=0.0, high=1.0, high_open=True),
+    "streams": StreamList(),
+    "extra": ModelExtra(),
+}
 
 
 @dataclass
@@ -77,6 +125,25 @@ class TrainConfig:
     test_checkpoint: str = "best"    # what the benchmark tests: 'best' (best val macro-F1) or 'last' epoch
 
 
+TRAIN_RULES = {
+    "epochs": Integer(low=1, high=1_000_000),
+    "batch_size": Integer(low=1, high=65_536),
+    "optimizer": Choice("adam", "adamw", "sgd"),
+    "lr": Number(low=0.0, low_open=True),
+    "weight_decay": Number(low=0.0),
+    "schedule": Choice("constant", "cosine"),
+    "warmup_epochs": Integer(low=0, high=1_000_000),
+    "label_smoothing": Number(low=0.0, high=1.0, high_open=True),
+    "grad_clip": Number(low=0.0),
+    "seed": Integer(low=0, high=2**32 - 1),
+    "device": Device(),
+    "amp": Flag(),
+    "num_workers": Integer(low=-1, high=256),
+    "num_threads": Integer(low=0, high=1024),
+    "test_checkpoint": Choice("best", "last"),
+}
+
+
 @dataclass
 class Config:
     data: DataConfig = field(default_factory=DataConfig)
@@ -89,6 +156,11 @@ class Config:
         return asdict(self)
 
 
+CONFIG_RULES: dict = {}  # Config's own fields beside its sections (none today)
+SECTION_RULES = {"data": DATA_RULES, "preprocess": PREPROCESS_RULES, "augment": AUGMENT_RULES,
+                 "model": MODEL_RULES, "train": TRAIN_RULES}
+
+
 def _fill(cls, values: dict, where: str):
     if not isinstance(values, dict):
         raise UserInputError(f"{where}: expected a mapping, got {type(values).__name__}")
@@ -96,7 +168,7 @@ def _fill(cls, values: dict, where: str):
     kwargs = {}
     for key, value in values.items():
         if key not in fields:
-            raise UserInputError(f"{where}: unknown field '{key}' (known: {', '.join(fields)})")
+            raise UserInputError(f"{where}: unknown field {quote(key)} (known: {', '.join(fields)})")
         sub = fields[key].type
         nested = {"DataConfig": DataConfig, "PreprocessConfig": PreprocessConfig, "AugmentConfig": AugmentConfig,
                   "ModelConfig": ModelConfig, "TrainConfig": TrainConfig}.get(str(sub))
@@ -104,24 +176,38 @@ def _fill(cls, values: dict, where: str):
     return cls(**kwargs)
 
 
-def config_from_dict(values: dict, where: str = "config") -> Config:
-    return _fill(Config, values or {}, where)
+def config_from_dict(values: dict, where: str = "config", here: bool = True) -> Config:
+    """A checked Config from nested `{section: {field: value}}` (`check_config`; `here` as there)."""
+    return check_config(_fill(Config, values or {}, where), where, here)
 
 
 def apply_overrides(config: Config, values: dict, where: str) -> Config:
-    """Overwrite fields of `config` in place from nested `{section: {field: value}}` (a recipe)."""
+    """Overwrite fields of `config` in place from nested `{section: {field: value}}` (a recipe), then check it."""
     if not isinstance(values, dict):
         raise UserInputError(f"{where}: expected a mapping of config sections, got {type(values).__name__}")
     for section, fields in values.items():
-        target = getattr(config, section, None)
+        target = getattr(config, section, None) if isinstance(section, str) else None
         if not dataclasses.is_dataclass(target) or not isinstance(fields, dict):
-            raise UserInputError(f"{where}: unknown config section '{section}'")
+            raise UserInputError(f"{where}: unknown config section {quote(section)}")
         known = {f.name for f in dataclasses.fields(target)}
         for name, value in fields.items():
             if name not in known:
-                raise UserInputError(f"{where}: unknown field '{section}.{name}' (known: {', '.join(sorted(known))})")
+                raise UserInputError(f"{where}: unknown field {quote(f'{section}.{name}')} "
+                                     f"(known: {', '.join(sorted(known))})")
             setattr(target, name, value)
-    return config
+    return check_config(config, where)
+
+
+MAX_CONFIG_BYTES = 1 << 20  # a config is a few hundred bytes
+MAX_CONFIG_NESTING = 32     # brackets inside brackets ([[...]]): PyYAML takes quadratic time on deep nesting
+
+
+def _bracket_depth(text: str) -> int:
+    depth = deepest = 0
+    for bracket in re.findall(r"[\[\]{}]", text):
+        depth = depth + 1 if bracket in "[{" else max(0, depth - 1)
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def parse_set(entries: list[str]) -> dict:
@@ -193,19 +279,31 @@ def dataset_config_path(dataset: str | os.PathLike) -> Path:
 
 
 def read_yaml(path: str | os.PathLike) -> dict:
-    """A YAML mapping from `path`, with errors that name the file."""
+    """A YAML mapping from `path`, with one-line errors that name the file."""
     path = Path(path)
     if not path.is_file():
         raise UserInputError(f"{path}: config file not found")
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise UserInputError(f"{path}: {path.stat().st_size:,} bytes is too large for a config "
+                             f"(at most {MAX_CONFIG_BYTES >> 20} MiB)")
     try:
-        values = yaml.safe_load(path.read_text())
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UserInputError(f"{path}: not UTF-8 text (byte {error.object[error.start]:#04x} at position "
+                             f"{error.start}); save the config as UTF-8") from None
+    if _bracket_depth(text) > MAX_CONFIG_NESTING:
+        raise UserInputError(f"{path}: not valid YAML (nested too deeply: more than {MAX_CONFIG_NESTING} levels)")
+    try:
+        values = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise UserInputError(f"{path}: not valid YAML ({error})") from None
+        raise UserInputError(f"{path}: not valid YAML ({' '.join(str(error).split())[:300]})") from None
+    except RecursionError:
+        raise UserInputError(f"{path}: not valid YAML (nested too deeply)") from None
     return values or {}
 
 
 def load_config(path: str | os.PathLike | None) -> Config:
-    """A whole Config saved in one YAML file (a run folder's config.yaml); None gives the defaults.
+    """A whole checked Config saved in one YAML file (a run folder's config.yaml); None gives the defaults.
     Commands compose theirs with `compose_config`."""
     if path is None:
         return Config()
@@ -214,3 +312,33 @@ def load_config(path: str | os.PathLike | None) -> Config:
 
 def save_config(config: Config, path: str | os.PathLike) -> None:
     atomic_write_text(path, yaml.safe_dump(config.to_dict(), sort_keys=False))
+
+
+# ----------------------------------------------------------------------------
+# Checking: every field's rule (declared next to its dataclass above), before anything runs
+# ----------------------------------------------------------------------------
+
+def check_config(config: Config, where: str, here: bool = True) -> Config:
+    """Check every setting's type and range in place, and return `config`; UserInputError names `where`
+    and the field.  Numbers given as text (`lr: 1e-3`, which YAML 1.1 reads as a string) become numbers.
+
+    `here`: the config is to run on this machine, so `train.device` must exist here
+    (False for the config stored in a checkpoint, which may come from another machine).
+    """
+    check_fields(config, CONFIG_RULES, where, "")
+    for section, rules in SECTION_RULES.items():
+        check_fields(getattr(config, section), rules, where, f"{section}.")
+    try:
+        check_model_extra(config.model.name, config.model.extra)
+    except BadValue as error:
+        raise UserInputError(f"{where}: model.extra: {error}") from None
+    if config.data.folds and not config.data.fold < config.data.folds:
+        raise UserInputError(f"{where}: data.fold: {config.data.fold} is not one of the {config.data.folds} "
+                             f"folds (0..{config.data.folds - 1})")
+    if config.data.folds == 1:
+        raise UserInputError(f"{where}: data.folds: K-fold needs at least 2 folds, got 1")
+    if here:
+        from helpers.training.device import pick_device  # torch: only when a config is to run here
+
+        pick_device(config.train.device, where=f"{where}: train.device")
+    return config

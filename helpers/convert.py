@@ -26,7 +26,7 @@ from pathlib import Path
 from helpers.cli import run_command
 from helpers.data.dataset import SkeletonDataset, load_dataset, save_dataset, validate_dataset
 from helpers.data.importers.ddnet import convert_ddnet
-from helpers.errors import UserInputError
+from helpers.errors import UserInputError, printable
 from helpers.data.importers.folder import CLIP_SUFFIXES, convert_folder, find_clip_files
 from helpers.data.importers.common import fail
 from helpers.data.importers.videos import convert_videos, find_videos
@@ -51,7 +51,7 @@ def split_warnings(dataset: SkeletonDataset) -> list[str]:
         present = {dataset.clip(i)["label"] for i in members}
         absent = [dataset.class_names[k] for k in range(dataset.num_classes) if k not in present]
         if absent:
-            warnings.append(f"split {name} has no clip of class(es) {', '.join(absent[:5])}"
+            warnings.append(f"split {printable(name)} has no clip of class(es) {printable(', '.join(absent[:5]))}"
                             f"{' ...' if len(absent) > 5 else ''}")
     return warnings
 

@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     checkpoints = [load_checkpoint(path) for path in args.ckpt]
     if len(checkpoints) > 1 and not args.out:
         raise UserInputError("--out: give a folder for the fused metrics (several --ckpt given)")
+    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise UserInputError(f"--out {args.out}: is a file, not a folder")
     weights = parse_list(args.weights, "weights", float, unique=False) if args.weights else None
     own = checkpoints[0].config
     data_config = config_from_args(args).data if (args.config or args.set or args.data) else own.data

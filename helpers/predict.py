@@ -32,7 +32,7 @@ from helpers.cli import add_device_argument, run_command
 from helpers.data.dataset import SkeletonDataset, validate_clip, validate_dataset
 from helpers.data.safe_pickle import safe_load
 from helpers.data.source import is_default_dataset, open_dataset
-from helpers.errors import UserInputError
+from helpers.errors import UserInputError, printable
 from helpers.evaluation import input_checks
 from helpers.evaluation.onnx_model import OnnxClassifier
 from helpers.pose.blazepose import BlazePose
@@ -83,7 +83,7 @@ def top_k(probabilities: np.ndarray, class_names: list[str], k: int) -> list[tup
 
 def print_top(best: list[tuple[str, float]]) -> None:
     for rank, (name, probability) in enumerate(best, 1):
-        print(f"  {rank}. {name:<24s} {probability:.3f}")
+        print(f"  {rank}. {printable(name):<24s} {probability:.3f}")
 
 
 def describe_prediction(checkpoint, clip: dict, k: int = 3, class_names: list[str] | None = None,
@@ -99,7 +99,7 @@ def describe_prediction(checkpoint, clip: dict, k: int = 3, class_names: list[st
         member.check_fits(f"clip {clip['frame_dir']!r}", clip["keypoint"].shape[2])
     persons = clip["keypoint"].shape[0]
     order = rank_persons(clip["keypoint_score"], checkpoint.preprocess.person)
-    print(f"clip {clip['frame_dir']}: keypoint shape {tuple(clip['keypoint'].shape)} (M, T, V, 2)")
+    print(f"clip {printable(clip['frame_dir'])}: keypoint shape {tuple(clip['keypoint'].shape)} (M, T, V, 2)")
     rule = "highest total score" if checkpoint.preprocess.person == "max_score" else "first slot"
     print(f"person used: slot {int(order[0])} of {persons} ({rule})")
     if isinstance(checkpoint, OnnxClassifier):  # numpy and onnxruntime only

@@ -66,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         raise UserInputError(f"--out {args.out} and --resume {args.resume}: a resumed run stays in its own folder; "
                              "give one of them")
     run_dir = Path(args.resume or args.out or runs_dir() / config.model.name)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UserInputError(f"--out {run_dir}: is a file, not a folder")
     train(config, run_dir=run_dir, resume=bool(args.resume))
     return 0
 

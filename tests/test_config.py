@@ -1,7 +1,9 @@
+import dataclasses
+
 import pytest
 
-from helpers.config import (Config, apply_overrides, compose_config, config_from_dict, dataset_config_path, load_config,
-                            parse_set, save_config)
+from helpers.config import (CONFIG_RULES, SECTION_RULES, Config, apply_overrides, check_config, compose_config,
+                            config_from_dict, dataset_config_path, load_config, parse_set, save_config)
 from helpers.models.registry import MODELS
 from helpers.paths import RECIPES_DIR
 from helpers.errors import UserInputError
@@ -63,3 +65,94 @@ def test_shipped_dataset_files_and_recipes_compose():
     assert bone.model.streams == ["bone", "bone_motion"] and joint.model.streams == ["joint", "joint_motion"]
     bone.model.streams = joint.model.streams
     assert bone == joint                      # the fused members differ in their streams only
+
+
+def test_every_setting_has_a_rule():
+    config = Config()
+    assert set(CONFIG_RULES) == {f.name for f in dataclasses.fields(config) if f.name not in SECTION_RULES}
+    for section, rules in SECTION_RULES.items():
+        assert set(rules) == {f.name for f in dataclasses.fields(getattr(config, section))}, section
+    check_config(Config(), "defaults")  # the defaults pass their own rules
+
+
+BAD = {  # YAML text -> what the one-line error says
+    'train:\n  epochs: "ten"\n': "train.epochs: expected an integer in [1, 1000000], got 'ten' (a string",
+    "train:\n  epochs: 0\n": "train.epochs: expected an integer in [1, 1000000], got 0",
+    "train:\n  epochs: -3\n": "train.epochs: expected an integer in [1, 1000000], got -3",
+    "train:\n  epochs: 1.5\n": "train.epochs: expected an integer in [1, 1000000], got 1.5",
+    "train:\n  lr: -1e-3\n": "train.lr: expected a number > 0, got -0.001",
+    "train:\n  lr: .nan\n": "train.lr: expected a number > 0, got nan",
+    "train:\n  batch_size: 0\n": "train.batch_size: expected an integer in [1, 65536], got 0",
+    "preprocess:\n  length: 0\n": "preprocess.length: expected an integer in [1, 10000], got 0",
+    'data:\n  cache: "no"\n': "data.cache: expected true or false, got 'no'",
+    "data:\n  val_fraction: 1.0\n": "data.val_fraction: expected a number in [0, 1), got 1",
+    "data:\n  classes: []\n": "data.classes: expected null (every class) or a non-empty list",
+    "model:\n  streams: [joint, joint]\n": "model.streams: expected a non-empty list of distinct streams",
+    "model:\n  name: ddnet\n  extra:\n    filterz: 3\n": "model.extra: ddnet takes no setting 'filterz'",
+    "model:\n  extra:\n    a: {b: 1}\n": "model.extra: values must be numbers, strings, true/false or lists",
+    "train:\n  device: gpu\n": "train.device: expected auto, cpu, cuda or cuda:N, got 'gpu'",
+    "train:\n  [1]: 2\n": "not valid YAML",
+    "model:\n  extra:\n    a: " + "[" * 5000 + "]" * 5000 + "\n": "not valid YAML (nested too deeply: more than 32",
+    "train: !!python/object/apply:os.system [true]\n": "not valid YAML (could not determine a constructor",
+}
+
+
+@pytest.mark.parametrize("text", sorted(BAD))
+def test_bad_settings_are_refused_when_read_in_one_line(text, tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(UserInputError) as error:
+        load_config(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}") and BAD[text] in message and "\n" not in message
+
+
+def test_numbers_written_as_text_are_the_numbers_users_mean(tmp_path):
+    """PyYAML reads `lr: 1e-3` (no dot) as a string."""
+    path = tmp_path / "lr.yaml"
+    path.write_text("train:\n  lr: 1e-3\n  weight_decay: 5e-4\n  epochs: 3\n")
+    config = load_config(path)
+    assert config.train.lr == 0.001 and type(config.train.lr) is float and config.train.weight_decay == 0.0005
+    save_config(config, tmp_path / "again.yaml")
+    assert "lr: 0.001" in (tmp_path / "again.yaml").read_text()
+
+
+def test_recipes_are_checked_too():
+    config = Config()
+    with pytest.raises(UserInputError, match=r"recipe.yaml: train.epochs: expected an integer in \[1, 1000000\], got 0"):
+        apply_overrides(config, {"train": {"epochs": 0}}, "recipe.yaml")
+    with pytest.raises(UserInputError, match="recipe.yaml: unknown config section 1"):
+        apply_overrides(config, {1: {}}, "recipe.yaml")
+
+
+def test_non_utf8_yaml_is_refused(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("train:\n  optimizer: adam  # caf\xe9\n".encode("latin-1"))
+    with pytest.raises(UserInputError, match=r"latin1.yaml: not UTF-8 text \(byte 0xe9 at position 31\)"):
+        load_config(path)
+
+
+def test_a_device_this_machine_lacks_is_refused_but_checkpoints_keep_theirs(tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    path = tmp_path / "cuda.yaml"
+    path.write_text("train:\n  device: cuda\n")
+    with pytest.raises(UserInputError, match="cuda.yaml: train.device: 'cuda' asks for CUDA, but torch .* sees no CUDA"):
+        load_config(path)
+    stored = config_from_dict({"train": {"device": "cuda"}}, "ckpt (config)", here=False)
+    assert stored.train.device == "cuda"  # trained elsewhere: predicting here needs no CUDA
+
+
+def test_train_command_refuses_bad_settings_before_writing(tmp_path, capsys):
+    from helpers import train
+    from tests.hostile import assert_one_line_error, run_main, tree
+
+    path = tmp_path / "mine.yaml"
+    path.write_text("train:\n  epochs: 2\n")
+    for argv, message in ((["--set", "train.epochs=-3"], "--set: train.epochs: expected an integer in [1, 1000000], got -3"),
+                          (["--set", "model.dropout=1.5"], "--set: model.dropout: expected a number in [0, 1), got 1.5"),
+                          (["--recipe", path, "--set", "train.lr=ten"], "--set: train.lr: expected a number > 0, got 'ten'")):
+        code, _, err = run_main(train.main, ["--config", path, "--out", tmp_path / "run", *argv], capsys)
+        assert_one_line_error(code, err, message)
+    assert tree(tmp_path) == ["mine.yaml"]

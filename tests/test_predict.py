@@ -220,3 +220,17 @@ def test_predict_fuses_a_classical_and_a_neural_checkpoint(sample_checkpoint, uc
         shown[name] = {line[1]: float(line[2]) for line in lines}
     for label, probability in shown["both"].items():
         assert probability == pytest.approx((shown["lstm"][label] + shown["forest"][label]) / 2, abs=2e-3)
+
+
+def test_clip_ids_and_class_names_are_printed_escaped(tmp_path, capsys):
+    """An id with a newline or a terminal escape code once reached the terminal raw."""
+    import numpy as np
+
+    from tests.hostile import run_main, tiny_checkpoint
+
+    checkpoint = tiny_checkpoint(tmp_path / "best.pt", class_names=("walk\x1b[2J", "run\nfast", "sit"))
+    clip = {"frame_dir": "evil\n\x1b[31mred", "label": 0, "keypoint": np.ones((1, 10, 17, 2), np.float32)}
+    (tmp_path / "clip.pkl").write_bytes(pickle.dumps(clip))
+    code, out, err = run_main(predict_main, ["--ckpt", checkpoint, "--input", tmp_path / "clip.pkl"], capsys)
+    assert code == 0 and "\x1b" not in out and "clip evil\\n\\x1b[31mred: keypoint shape (1, 10, 17, 2)" in out
+    assert "walk\\x1b[2J" in out and "run\\nfast" in out

@@ -62,9 +62,10 @@ from helpers.cli import run_command
 from helpers.data.dataset import SkeletonDataset, load_dataset, select_classes
 from helpers.data.layouts import get_layout
 from helpers.errors import UserInputError
+from helpers.io import pid_alive
 from helpers.paths import cache_dir
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 _EDGE_BYTES = 1 << 20  # the source's first and last MiB enter its fingerprint
 _ARRAYS = ("keypoint.npy", "keypoint_score.npy")
 _SMALL = ("index.json", "meta.json", "clips.npy", "split.npy")  # checksummed in the manifest
@@ -187,6 +188,10 @@ def _check_contents(manifest: dict, meta: dict, index: dict, clips: np.ndarray, 
                  for column in index["extra"].values())]
     if any(length != count for length in lengths):
         raise _Unusable("index.json: a column has the wrong length")
+    for column in index["extra"].values():
+        if "table" in column and not all(row is None or type(row) is int and 0 <= row < len(column["table"])
+                                         for row in column["values"]):
+            raise _Unusable("index.json: a column points outside its table")
     if split_rows.dtype != np.int64 or split_rows.shape != (sum(meta["split"].values()),):
         raise _Unusable("split.npy does not match meta.json")
     if len(split_rows) and (split_rows.min() < 0 or split_rows.max() >= count):
@@ -236,18 +241,26 @@ def _encode_column(values: list, where: str) -> dict:
     """One field over all clips (_MISSING where a clip lacks it) as {'kind', 'values' or 'constant', 'missing'}.
 
     The common kinds, scalars and tuples of scalars (img_shape), need no per-value
-    decoding when opened, and a field equal in every clip is stored once.
+    decoding when opened, and a field equal in every clip is stored once.  Other
+    values are encoded once per distinct object into a 'table' that 'values' index,
+    so one object shared by every clip of the pickle is written once, not once per clip.
     """
     present = [value for value in values if value is not _MISSING]
+    missing = [row for row, value in enumerate(values) if value is _MISSING]
     if all(_is_scalar(value) for value in present):
         kind, encode = "scalar", _scalar
     elif all(isinstance(value, tuple) and all(_is_scalar(item) for item in value) for value in present):
         kind, encode = "tuple", lambda value: [_scalar(item) for item in value]
     else:
-        kind, encode = "encoded", lambda value: _encode(value, where)
+        table, slot = [], {}  # id(value) -> its row of the table; `values` keeps the objects alive
+        for value in present:
+            if id(value) not in slot:
+                slot[id(value)] = len(table)
+                table.append(_encode(value, where))
+        rows = [None if value is _MISSING else slot[id(value)] for value in values]
+        return {"kind": "encoded", "table": table, "values": rows, "missing": missing}
     encoded = [None if value is _MISSING else encode(value) for value in values]
-    missing = [row for row, value in enumerate(values) if value is _MISSING]
-    if kind != "encoded" and not missing and all(value == encoded[0] for value in encoded):
+    if not missing and all(value == encoded[0] for value in encoded):
         return {"kind": kind, "constant": encoded[0], "missing": [], "count": len(encoded)}
     return {"kind": kind, "values": encoded, "missing": missing}
 
@@ -262,6 +275,9 @@ def _column_reader(column: dict):
     values = column["values"]
     if decode is None and not missing:
         return values.__getitem__
+    if "table" in column:  # decoded on each access: every clip gets its own copy, as the pickle's clips did
+        table = column["table"]
+        return lambda row: _MISSING if row in missing else _decode(table[values[row]])
     return lambda row: _MISSING if row in missing else decode(values[row]) if decode else values[row]
 
 
@@ -300,22 +316,12 @@ def _fsync_dir(folder: Path) -> None:
         os.close(handle)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
 def _remove_stale_temporaries(folder: Path) -> None:
     """Delete temp/old folders of `folder` left by builds whose process has died."""
     pattern = re.compile(rf"^\.{re.escape(folder.name)}\.(tmp|old)-(\d+)-")
     for entry in folder.parent.glob(f".{folder.name}.*"):
         match = pattern.match(entry.name)
-        if match and entry.is_dir() and not _pid_alive(int(match[2])):
+        if match and entry.is_dir() and not pid_alive(int(match[2])):
             shutil.rmtree(entry, ignore_errors=True)
 
 
@@ -557,7 +563,9 @@ def open_cached_dataset(path: str | os.PathLike, classes: list | None = None, re
     clip's dict is made when first used, its `keypoint` (M, T, V, 2) and
     `keypoint_score` (M, T, V) read-only views of the memory-mapped cache, so
     nothing is read until used.
-    A broken or stale cache is reported on stderr and rebuilt, never used.
+    A broken or stale cache is reported on stderr and rebuilt, never used; where the
+    cache cannot be written (a read-only folder, a full disk) a warning says so and
+    the pickle is read directly (`load_dataset`).
     """
     path = Path(path)
     if not path.is_file():
@@ -572,7 +580,14 @@ def open_cached_dataset(path: str | os.PathLike, classes: list | None = None, re
             if folder.exists():
                 print(f"Dataset cache {folder}: {problem}; rebuilding it.", file=sys.stderr, flush=True)
     if opened is None:
-        build_cache(path, verbose)
+        try:
+            build_cache(path, verbose)
+        except OSError as error:  # a read-only or full cache folder: the data is still readable
+            print(f"warning: cannot write the dataset cache in {cache_dir()} ({error.strerror or error}); "
+                  f"reading {path} without it (set SKELETON_ACTIONS_CACHE to a writable folder to speed this up)",
+                  file=sys.stderr, flush=True)
+            dataset = load_dataset(path)
+            return select_classes(dataset, list(classes)) if classes else dataset
         try:
             opened = _open_folder(folder, source_fingerprint(path))
         except _Unusable as problem:

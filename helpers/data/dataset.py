@@ -9,9 +9,9 @@ Everything read here is validated; errors name the file, the clip and the field.
 """
 from __future__ import annotations
 
+import collections
 import os
 import pickle
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,12 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from helpers.data.class_names import HMDB51_CLASS_NAMES, UCF101_CLASS_NAMES
-from helpers.errors import UserInputError
+from helpers.data.clip_ids import parse_clip_id
+from helpers.errors import UserInputError, printable, quote
 from helpers.io import atomic_write
 from helpers.data.layouts import Layout, get_layout, layout_for_joint_count
 from helpers.data.safe_pickle import safe_load
-
-_UCF_ID = re.compile(r"^v_(?P<name>[A-Za-z0-9]+)_g(?P<group>\d+)_c(?P<clip>\d+)$")
 
 
 @dataclass
@@ -47,7 +46,7 @@ class SkeletonDataset:
         frame_dirs = getattr(self.annotations, "frame_dirs", None)
         if frame_dirs is None:
             frame_dirs = [clip["frame_dir"] for clip in self.annotations]
-        self._index = dict(zip(frame_dirs, range(len(frame_dirs))))  # a repeated id: its last clip, as before
+        self._index = dict(zip(frame_dirs, range(len(frame_dirs))))  # ids are unique (validate_dataset)
 
     @property
     def num_classes(self) -> int:
@@ -55,20 +54,57 @@ class SkeletonDataset:
 
     def clip(self, frame_dir: str) -> dict:
         if frame_dir not in self._index:
-            raise UserInputError(f"{self.source}: no clip with frame_dir {frame_dir!r}")
+            raise UserInputError(f"{self.source}: no clip with frame_dir {quote(frame_dir)}")
         return self.annotations[self._index[frame_dir]]
 
     def split_clips(self, split_name: str) -> list[dict]:
         """The clips of split `split_name` (e.g. 'train1'); unknown names list the known ones."""
         if split_name not in self.split:
             raise UserInputError(
-                f"{self.source}: unknown split {split_name!r}; the file has: {', '.join(sorted(self.split))}"
+                f"{self.source}: unknown split {quote(split_name)}; the file has: "
+                f"{printable(', '.join(sorted(self.split)))}"
             )
         return [self.clip(frame_dir) for frame_dir in self.split[split_name]]
 
 
+MAX_UNNAMED_CLASSES = 10_000  # labels of a file without class_names get made-up names, one per label up to the largest
+
+
 def _fail(path, message: str):
     raise UserInputError(f"{path}: {message}")
+
+
+# bit masks of the exponent of IEEE floats: all ones means inf or NaN
+_EXPONENT_BITS = {np.dtype(np.float16): (np.uint16, 0x7C00), np.dtype(np.float32): (np.uint32, 0x7F800000),
+                  np.dtype(np.float64): (np.uint64, 0x7FF0000000000000)}
+
+
+def all_finite(array: np.ndarray) -> bool:
+    """Whether a numeric array holds no NaN or inf: for float16/32/64 by their exponent bits, which is
+    several times faster than np.isfinite on the float16 arrays of the official files."""
+    spec = _EXPONENT_BITS.get(array.dtype)
+    if spec is None:
+        return bool(np.isfinite(array).all())
+    bits, mask = spec
+    return not ((array.view(bits) & mask) == mask).any()
+
+
+def _numeric(array) -> bool:
+    return array.dtype.kind in "fiu"  # floats and integers; not bool, complex, object or text
+
+
+class _ClipWhere:
+    """'clip <id>' for messages, quoted only when a message is made (validation runs per clip)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __str__(self) -> str:
+        return f"clip {quote(self.name)}"
+
+    __format__ = lambda self, spec: str(self)  # noqa: E731  (f-strings call __format__)
 
 
 def validate_clip(clip, path, num_classes: int | None = None, position: int | None = None) -> dict:
@@ -79,57 +115,104 @@ def validate_clip(clip, path, num_classes: int | None = None, position: int | No
     if "frame_dir" not in clip:
         _fail(path, f"{where}: missing key 'frame_dir'")
     name = clip["frame_dir"]
-    if not isinstance(name, str):
-        _fail(path, f"{where}: field 'frame_dir' must be a string")
-    where = f"clip {name!r}"
+    if not isinstance(name, str) or not name:
+        _fail(path, f"{where}: field 'frame_dir' must be a non-empty string, got {quote(name)}")
+    where = _ClipWhere(name)
     for key in ("label", "keypoint"):
         if key not in clip:
             _fail(path, f"{where}: missing key '{key}'")
     label = clip["label"]
-    if not isinstance(label, (int, np.integer)) or isinstance(label, bool):
-        _fail(path, f"{where}: field 'label' must be an integer, got {label!r}")
+    if not isinstance(label, (int, np.integer)) or isinstance(label, (bool, np.bool_)):
+        _fail(path, f"{where}: field 'label' must be an integer, got {quote(label)}")
     if label < 0 or (num_classes is not None and label >= num_classes):
-        _fail(path, f"{where}: field 'label' = {label} is out of range 0..{(num_classes or 1) - 1}")
+        names = f" (the file names {num_classes} classes)" if num_classes is not None else ""
+        _fail(path, f"{where}: field 'label' = {label} is out of range 0..{(num_classes or 1) - 1}{names}")
     keypoint = clip["keypoint"]
     if not isinstance(keypoint, np.ndarray) or keypoint.ndim != 4 or keypoint.shape[-1] != 2:
-        shape = getattr(keypoint, "shape", type(keypoint).__name__)
+        shape = keypoint.shape if isinstance(keypoint, np.ndarray) else type(keypoint).__name__
         _fail(path, f"{where}: field 'keypoint' must be an array [M, T, V, 2], got {shape}")
     persons, frames, joints, _ = keypoint.shape
     if persons == 0:
         _fail(path, f"{where}: field 'keypoint' has no person (M == 0)")
     if frames == 0:
         _fail(path, f"{where}: field 'keypoint' has no frame (T == 0)")
-    if not np.issubdtype(keypoint.dtype, np.floating) and not np.issubdtype(keypoint.dtype, np.integer):
+    if joints == 0:
+        _fail(path, f"{where}: field 'keypoint' has no joint (V == 0)")
+    if not _numeric(keypoint):
         _fail(path, f"{where}: field 'keypoint' must be numeric, got dtype {keypoint.dtype}")
-    if not np.isfinite(keypoint).all():
+    if not all_finite(keypoint):
         _fail(path, f"{where}: field 'keypoint' contains NaN or inf")
     score = clip.get("keypoint_score")
     if score is None:
         clip = {**clip, "keypoint_score": np.ones(keypoint.shape[:3], dtype=np.float16)}
     else:
         if not isinstance(score, np.ndarray) or score.shape != keypoint.shape[:3]:
-            shape = getattr(score, "shape", type(score).__name__)
+            shape = score.shape if isinstance(score, np.ndarray) else type(score).__name__
             _fail(path, f"{where}: field 'keypoint_score' must be an array [M, T, V] = "
                         f"{list(keypoint.shape[:3])}, got {shape}")
-        if not np.isfinite(score).all():
+        if not _numeric(score):
+            _fail(path, f"{where}: field 'keypoint_score' must be numeric, got dtype {score.dtype}")
+        if not all_finite(score):
             _fail(path, f"{where}: field 'keypoint_score' contains NaN or inf")
     return clip
 
 
 def _default_class_names(path, labels: list[int], annotations: list[dict]) -> list[str]:
-    """Class names when the file carries none: known datasets by file name, else from UCF-style ids."""
+    """Class names when the file carries none: known datasets by file name, else from UCF-style ids.
+
+    A label takes the class name of its ids (`v_<Class>_gXX_cYY`) when all its ids agree on
+    one that no other label's ids use; otherwise it is named `class_<label>`.  Names made up
+    here never repeat.
+    """
     stem = Path(path).name.lower()
     if "ucf101" in stem:
         return list(UCF101_CLASS_NAMES)
     if "hmdb51" in stem:
         return list(HMDB51_CLASS_NAMES)
     num_classes = max(labels) + 1
-    names = [f"class_{i}" for i in range(num_classes)]
+    if num_classes > MAX_UNNAMED_CLASSES:
+        clip = next(c for c in annotations if c["label"] == num_classes - 1)
+        _fail(path, f"clip {quote(clip['frame_dir'])}: field 'label' = {num_classes - 1} is out of range: a file "
+                    f"without 'class_names' may use labels 0..{MAX_UNNAMED_CLASSES - 1}")
+    found: dict[int, set[str]] = {}
     for clip in annotations:
-        match = _UCF_ID.match(clip["frame_dir"])
-        if match:
-            names[clip["label"]] = match["name"]
+        parsed = parse_clip_id(clip["frame_dir"])
+        found.setdefault(clip["label"], set()).add(parsed.class_name if parsed else None)
+    claims: dict[str, int] = {}
+    for names in found.values():
+        if len(names) == 1 and None not in names:
+            (name,) = names
+            claims[name] = claims.get(name, 0) + 1
+    names = [f"class_{i}" for i in range(num_classes)]  # ids' names have no '_', so never collide with these
+    for label, candidates in found.items():
+        if len(candidates) == 1 and None not in candidates and claims[next(iter(candidates))] == 1:
+            names[label] = next(iter(candidates))
     return names
+
+
+def _check_splits(path, split: dict, known: set[str]) -> None:
+    """Every split lists known, distinct ids, and train<N> / test<N> share none."""
+    for name, members in split.items():
+        if not all(type(member) is str for member in members):
+            bad = next(member for member in members if type(member) is not str)
+            _fail(path, f"split {quote(name)}: entries must be clip id strings, got {quote(bad)}")
+        if len(set(members)) != len(members):
+            counts = collections.Counter(members)
+            clip, times = counts.most_common(1)[0]
+            repeated = sum(1 for n in counts.values() if n > 1)
+            _fail(path, f"split {quote(name)} lists clip {quote(clip)} {times} times "
+                        f"({repeated} clip{'s' if repeated > 1 else ''} repeated); each clip may appear once")
+        missing = [m for m in members if m not in known]
+        if missing:
+            _fail(path, f"split {quote(name)}: {len(missing)} ids not in annotations, e.g. {quote(missing[0])}")
+    for name, members in split.items():
+        other = f"test{name[5:]}" if name.startswith("train") else None
+        if other in split:
+            both = set(members) & set(split[other])
+            if both:
+                _fail(path, f"splits {quote(name)} and {quote(other)} share {len(both)} clip"
+                            f"{'s' if len(both) > 1 else ''}, e.g. {quote(min(both))}; a clip is trained or "
+                            "tested, never both")
 
 
 def validate_dataset(data, path) -> SkeletonDataset:
@@ -147,10 +230,13 @@ def validate_dataset(data, path) -> SkeletonDataset:
     if not isinstance(annotations, (list, tuple)) or not annotations:
         _fail(path, "field 'annotations' must be a non-empty list of clip dicts")
     class_names = data.get("class_names")
-    if class_names is not None and (
-        not isinstance(class_names, (list, tuple)) or not all(isinstance(n, str) for n in class_names)
-    ):
-        _fail(path, "field 'class_names' must be a list of strings")
+    if class_names is not None:
+        if not isinstance(class_names, (list, tuple)) or not class_names or not all(
+                isinstance(n, str) and n for n in class_names):
+            _fail(path, "field 'class_names' must be a non-empty list of non-empty strings")
+        if len(set(class_names)) != len(class_names):
+            twice = collections.Counter(class_names).most_common(1)[0][0]
+            _fail(path, f"field 'class_names' names {quote(twice)} twice; each class needs its own name")
     num_classes = len(class_names) if class_names is not None else None
     clips = [validate_clip(clip, path, num_classes, i) for i, clip in enumerate(annotations)]
     joint_counts = {clip["keypoint"].shape[2] for clip in clips}
@@ -159,23 +245,20 @@ def validate_dataset(data, path) -> SkeletonDataset:
     (num_joints,) = joint_counts
     try:
         layout = get_layout(data["layout"]) if "layout" in data else layout_for_joint_count(num_joints)
-    except ValueError as error:
+    except (ValueError, TypeError) as error:
         _fail(path, f"field 'layout': {error}")
     if layout.num_joints != num_joints:
         _fail(path, f"field 'layout': {layout.name} has {layout.num_joints} joints but keypoints have {num_joints}")
     ids = [clip["frame_dir"] for clip in clips]
     if len(set(ids)) != len(ids):
-        _fail(path, "field 'frame_dir': duplicate clip ids")
-    known = set(ids)
-    for name, members in split.items():
-        missing = [m for m in members if m not in known]
-        if missing:
-            _fail(path, f"split '{name}': {len(missing)} ids not in annotations, e.g. {missing[0]!r}")
+        clip, times = collections.Counter(ids).most_common(1)[0]
+        _fail(path, f"field 'frame_dir': clip id {quote(clip)} is used by {times} clips; ids must be unique")
+    _check_splits(path, split, set(ids))
     if class_names is None:
         class_names = _default_class_names(path, [c["label"] for c in clips], clips)
         for clip in clips:
             if clip["label"] >= len(class_names):
-                _fail(path, f"clip {clip['frame_dir']!r}: field 'label' = {clip['label']} is out of range "
+                _fail(path, f"clip {quote(clip['frame_dir'])}: field 'label' = {clip['label']} is out of range "
                             f"0..{len(class_names) - 1}")
     return SkeletonDataset(clips, {k: list(v) for k, v in split.items()}, list(class_names), layout, str(path))
 

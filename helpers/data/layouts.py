@@ -122,6 +122,9 @@ LAYOUTS: dict[str, Layout] = {layout.name: layout for layout in (COCO17, JHMDB15
 
 def get_layout(name: str) -> Layout:
     """The layout called `name` (case-insensitive); a clear error lists the known ones."""
+    if not isinstance(name, str):
+        raise ValueError(f"a layout is named by a string, got {type(name).__name__}; known layouts: "
+                         f"{', '.join(LAYOUTS)}")
     key = name.lower().replace("-", "").replace("_", "")
     if key not in LAYOUTS:
         raise ValueError(f"unknown skeleton layout {name!r}; known layouts: {', '.join(LAYOUTS)}")

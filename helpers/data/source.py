@@ -7,8 +7,8 @@ from pathlib import Path
 from helpers.config import DataConfig
 from helpers.data import synthetic
 from helpers.data.cache import open_cached_dataset
-from helpers.data.dataset import SkeletonDataset, load_dataset, select_classes
-from helpers.errors import UserInputError
+from helpers.data.dataset import SkeletonDataset, load_dataset, save_dataset, select_classes
+from helpers.errors import UserInputError, printable
 from helpers.paths import resolve_data_path, synthetic_dataset_path
 
 
@@ -31,7 +31,7 @@ def default_dataset_path(verbose: bool = True) -> Path:
         # earlier versions: hashed names, and the plain name used before names carried a hash
         for stale in [base, *base.parent.glob(f"{base.stem}-*.pkl")]:
             stale.unlink(missing_ok=True)
-        synthetic.write_dataset_pickle(synthetic.generate_default_dataset(seed=0), path)
+        save_dataset(synthetic.generate_default_dataset(seed=0), path)
     if verbose:
         print(f"No dataset file configured: using the built-in SYNTHETIC dataset ({path.name}).")
     return path
@@ -55,5 +55,5 @@ def open_dataset(config: DataConfig, verbose: bool = True) -> SkeletonDataset:
             dataset = select_classes(dataset, list(config.classes))
     if verbose:
         print(f"Dataset {path.name}: {len(dataset.annotations)} clips, {dataset.num_classes} classes, "
-              f"layout {dataset.layout.name}, splits {', '.join(sorted(dataset.split))}")
+              f"layout {dataset.layout.name}, splits {printable(', '.join(sorted(dataset.split)))}")
     return dataset

@@ -12,24 +12,15 @@ Everything is deterministic from the seed.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
+from helpers.data.clip_ids import group_of
 from helpers.data.dataset import SkeletonDataset
 from helpers.errors import UserInputError
 from helpers.data.twins import clip_shapes, twin_groups
-
-_GROUP = re.compile(r"_g(\d+)_c\d+$")
-
-
-def group_of(frame_dir: str) -> str | None:
-    """The group id of a UCF-style clip id ('v_Name_g08_c01' -> 'g08'), or None."""
-    match = _GROUP.search(frame_dir)
-    return f"g{int(match.group(1)):02d}" if match else None
-
 
 @dataclass
 class Splits:

@@ -32,8 +32,6 @@ seed gives byte-identical arrays.
 from __future__ import annotations
 
 import argparse
-import os
-import pickle
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -43,8 +41,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from helpers.data.class_names import UCF101_CLASS_NAMES
+from helpers.data.clip_ids import parse_clip_id
+from helpers.data.dataset import save_dataset
 from helpers.data.layouts import COCO17
-from helpers.io import atomic_write
 
 IMG_SHAPE = (256, 340)  # (height, width) of the UCF101 / HMDB51 skeleton pickles
 TAU = 2 * np.pi
@@ -604,17 +603,14 @@ def _annotation(frame_dir: str, label: int, keypoint: np.ndarray, score: np.ndar
     }
 
 
-def _group_of(frame_dir: str) -> int:
-    return int(frame_dir.rsplit("_", 2)[1][1:])
-
-
 def ucf101_splits(frame_dirs: list[str], num_splits: int = 3) -> dict[str, list[str]]:
     """The official UCF101 rule: split k tests on groups 7(k-1)+1 .. 7k and trains on the rest."""
     splits = {}
     for k in range(1, num_splits + 1):
         test_groups = range(7 * (k - 1) + 1, 7 * k + 1)
-        splits[f"train{k}"] = [d for d in frame_dirs if _group_of(d) not in test_groups]
-        splits[f"test{k}"] = [d for d in frame_dirs if _group_of(d) in test_groups]
+        groups = {d: parse_clip_id(d).group for d in frame_dirs}
+        splits[f"train{k}"] = [d for d in frame_dirs if groups[d] not in test_groups]
+        splits[f"test{k}"] = [d for d in frame_dirs if groups[d] in test_groups]
     return splits
 
 
@@ -760,15 +756,6 @@ def generate_fullsize_dataset(seed: int = 0, num_clips: int = 13320, progress: b
     }
 
 
-# ----------------------------------------------------------------------------
-# Writing
-# ----------------------------------------------------------------------------
-
-def write_dataset_pickle(dataset: dict, path: str | os.PathLike) -> Path:
-    """Pickle `dataset` to `path` atomically (a temp file in the same folder, then a rename)."""
-    return atomic_write(path, lambda file: pickle.dump(dataset, file, protocol=pickle.HIGHEST_PROTOCOL))
-
-
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(
         prog="python -m helpers.data.synthetic",
@@ -789,7 +776,7 @@ def main(argv: list[str] | None = None) -> Path:
         dataset = generate_fullsize_dataset(args.seed, args.num_clips, mean_slots=args.mean_slots)
     else:
         dataset = generate_default_dataset(args.seed)
-    path = write_dataset_pickle(dataset, args.out)
+    path = save_dataset(dataset, args.out)
     print(f"wrote {len(dataset['annotations'])} clips, {len(dataset['class_names'])} classes, "
           f"{path.stat().st_size / 2**20:.1f} MiB to {path} in {time.perf_counter() - start:.1f} s")
     return path

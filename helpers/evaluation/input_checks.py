@@ -6,18 +6,16 @@ one of them, with a probability that looks meaningful.  These checks say so.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from helpers.data.clip_ids import parse_clip_id
 from helpers.data.source import is_default_dataset
+from helpers.errors import printable
 from helpers.paths import resolve_data_path
 
 if TYPE_CHECKING:  # torch stays out of predict --onnx
     from helpers.training.checkpoint import LoadedCheckpoint
-
-_UCF_ID = re.compile(r"^v_(?P<name>[A-Za-z0-9]+)_g\d+_c\d+$")
-
 
 def trained_on(checkpoint: LoadedCheckpoint) -> str:
     """What the checkpoint was trained on, in words (its recorded dataset file, else its config's)."""
@@ -58,7 +56,7 @@ def training_clip_warning(checkpoint: LoadedCheckpoint, source: str | Path, spli
         return None
     train = f"train{checkpoint.config.data.split}"
     if frame_dir in split.get(train, []):
-        return (f"clip {frame_dir} is in {train} of {source}, on which the checkpoint was trained (a training or "
+        return (f"clip {printable(frame_dir)} is in {train} of {source}, on which the checkpoint was trained (a training or "
                 "validation clip): its prediction says little about new clips")
     return None
 
@@ -68,8 +66,8 @@ def true_label(clip: dict, class_names: list[str] | None = None) -> str | None:
     label = clip.get("label")
     if class_names is not None and label is not None and 0 <= int(label) < len(class_names):
         return class_names[int(label)]
-    match = _UCF_ID.match(str(clip.get("frame_dir", "")))
-    return match["name"] if match else None
+    parsed = parse_clip_id(str(clip.get("frame_dir", "")))
+    return parsed.class_name if parsed else None
 
 
 def video_label(video: str | Path, checkpoint: LoadedCheckpoint) -> str | None:

@@ -9,7 +9,7 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from helpers.training.checkpoint import LoadedCheckpoint
 from helpers.data.dataset import SkeletonDataset
 from helpers.errors import UserInputError
-from helpers.io import atomic_write_json
+from helpers.io import atomic_write, atomic_write_json
 from helpers.data.splits import config_splits
 from helpers.training.device import pick_device
 from helpers.training.inference import make_views, predict_views
@@ -117,11 +117,12 @@ def evaluate(checkpoint: LoadedCheckpoint | list[LoadedCheckpoint], dataset: Ske
         print(f"{model_name} on {split} ({len(clips)} clips): accuracy={metrics['accuracy']:.4f} "
               f"macro-F1={metrics['macro_f1']:.4f}")
     if out_dir is not None:
-        from helpers.viz.plotting import plot_confusion_matrix, save_figure  # matplotlib only when writing figures
+        from helpers.viz.plotting import figure_png, plot_confusion_matrix  # matplotlib only when writing figures
 
         out_dir = Path(out_dir)
+        # drawn before anything is written, so that a failing figure leaves no metrics without it
+        png = figure_png(plot_confusion_matrix(matrix, checkpoint.class_names,
+                                               title=f"{model_name} — {split} (acc {metrics['accuracy']:.3f})"))
+        atomic_write(out_dir / f"confusion_{split}.png", lambda file: file.write(png))
         atomic_write_json(out_dir / f"metrics_{split}.json", metrics)
-        figure = plot_confusion_matrix(matrix, checkpoint.class_names,
-                                       title=f"{model_name} — {split} (acc {metrics['accuracy']:.3f})")
-        save_figure(figure, out_dir / f"confusion_{split}.png")
     return metrics

@@ -9,7 +9,7 @@ from __future__ import annotations
 from torch import nn
 
 from helpers.data.layouts import Layout
-from helpers.errors import UserInputError
+from helpers.errors import UserInputError, printable, quote
 from helpers.models.classical import ClassicalModel
 from helpers.models.ddnet import DDNet
 from helpers.models.lstm import BaselineLSTM, ImprovedLSTM
@@ -41,9 +41,15 @@ def model_kwargs(config) -> dict:
 
 
 def build_model(name: str, num_classes: int, layout: Layout, in_channels: int, **kwargs) -> nn.Module:
+    """The model `name`; settings it does not take, or values it refuses, are a UserInputError."""
     if name not in MODELS:
         raise UserInputError(f"unknown model {name!r}; known models: {', '.join(MODELS)}")
-    return MODELS[name](num_classes=num_classes, layout=layout, in_channels=in_channels, **kwargs)
+    try:
+        return MODELS[name](num_classes=num_classes, layout=layout, in_channels=in_channels, **kwargs)
+    except (TypeError, ValueError, RuntimeError) as error:  # a setting of the wrong type, or one the model refuses
+        if isinstance(error, UserInputError):
+            raise
+        raise UserInputError(f"model {name} with settings {quote(kwargs)}: {printable(str(error))[:200]}") from None
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -20,8 +20,9 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from helpers.config import Config, save_config
+from helpers.config import Config, check_config, save_config
 from helpers.data.dataset import SkeletonDataset
+from helpers.data.learnable import check_learnable
 from helpers.data.source import open_dataset
 from helpers.data.splits import config_splits
 from helpers.errors import UserInputError
@@ -57,6 +58,7 @@ def train(config: Config, dataset: SkeletonDataset | None = None, run_dir: str |
     classical model (`is_fitted`) is fitted once instead (`helpers.training.fit`):
     one history row, one process.
     """
+    check_config(config, "config")  # every setting, before anything is written
     _, local_rank, size = torchrun_environment()
     device = pick_device(config.train.device, local_rank if size > 1 else None)
     world = join_world(device)
@@ -87,6 +89,7 @@ def _fit(config: Config, dataset: SkeletonDataset | None, run_dir: Path, device:
         torch.set_num_threads(config.train.num_threads)
     dataset = dataset if dataset is not None else _open_data(config, world, verbose)
     splits = config_splits(dataset, config.data)
+    check_learnable(dataset, splits, warn=world.is_main)  # nothing learnable: refused before anything is written
     state = load_resume_state(run_dir, config, world.size) if resume else None
     if state is not None and json.loads((run_dir / "splits.json").read_text()) != splits.as_dict():
         raise UserInputError(f"{run_dir / 'splits.json'}: the data gives other train/val/test clips than when the "

@@ -4,9 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from helpers.data.clip_ids import group_of
 from helpers.data.dataset import SkeletonDataset
 from helpers.data.source import is_default_dataset
-from helpers.data.splits import Splits, group_of, groups_shared  # noqa: F401  (notebook 01 uses it from here)
+from helpers.data.splits import Splits, groups_shared  # noqa: F401  (notebook 01 uses it from here)
 from helpers.transforms.preprocess import rank_persons
 
 

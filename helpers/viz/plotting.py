@@ -24,18 +24,30 @@ from helpers.data.layouts import Layout
 from helpers.io import atomic_write
 from helpers.viz.run_summary import best_epoch
 
+# Text in figures is drawn literally: class names and clip ids come from data files, and a '$' in one
+# would otherwise start matplotlib math text (an unknown macro such as $\undefinedmacro$ fails the draw).
+matplotlib.rcParams["text.parse_math"] = False
+
 SIDE_COLOURS = {"left": "#0072b2", "right": "#e69f00", "centre": "#7f7f7f"}   # Okabe-Ito blue, orange; grey
 SCORE_CMAP = "viridis"
 MODEL_COLOURS = sns.color_palette("colorblind")
 PIXEL_AXES = ("x (pixels)", "y (pixels, down)")
 
 
+def figure_png(figure, dpi: int = 120) -> bytes:
+    """The figure drawn as PNG bytes; the figure is closed."""
+    buffer = io.BytesIO()
+    try:
+        figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    finally:
+        plt.close(figure)
+    return buffer.getvalue()
+
+
 def save_figure(figure, path, dpi: int = 120) -> None:
     """Save a figure as PNG atomically and close it."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(figure)
-    atomic_write(path, lambda file: file.write(buffer.getvalue()))
+    png = figure_png(figure, dpi)
+    atomic_write(path, lambda file: file.write(png))
 
 
 def model_colour(index: int):

@@ -2,13 +2,9 @@ import pytest
 
 from helpers.data.dataset import validate_dataset
 from helpers.errors import UserInputError
-from helpers.data.splits import group_of, groups_straddling, make_splits
+from helpers.data.clip_ids import group_of
+from helpers.data.splits import groups_straddling, make_splits
 from tests.conftest import make_tiny_dataset
-
-
-def test_group_of_parses_ucf_ids():
-    assert group_of("v_ApplyEyeMakeup_g08_c01") == "g08"
-    assert group_of("clip_17") is None
 
 
 def test_validation_is_carved_from_train_by_group_and_deterministic():

@@ -185,3 +185,33 @@ def test_flip_testing_averages_each_view_with_its_mirror_image(two_streams):
     with_flip = clip_probabilities(checkpoint, clips)
     assert with_flip.shape == without.shape and not np.allclose(with_flip, without)
     np.testing.assert_allclose(with_flip.sum(1), 1.0, rtol=1e-5)
+
+
+def test_class_names_with_math_text_are_drawn_literally(tmp_path):
+    """A class name `$\\undefinedmacro$` once crashed evaluate after metrics_test.json was written."""
+    from tests.hostile import tiny_checkpoint
+
+    names = ["$\\undefinedmacro$", "a $ b", "c"]
+    data = make_tiny_dataset(groups=4, clips_per_group=1)
+    data["class_names"] = names
+    checkpoint = load_checkpoint(tiny_checkpoint(tmp_path / "best.pt", class_names=names))
+    metrics = evaluate(checkpoint, validate_dataset(data, "mem"), "test", out_dir=tmp_path, verbose=False)
+    assert metrics["class_names"] == names
+    assert (tmp_path / "metrics_test.json").is_file() and (tmp_path / "confusion_test.png").stat().st_size > 1000
+
+
+def test_a_failing_figure_writes_no_metrics(tmp_path, monkeypatch):
+    from helpers.viz import plotting
+    from tests.hostile import tiny_checkpoint
+
+    data = make_tiny_dataset(groups=4, clips_per_group=1)
+    data["class_names"] = ["a", "b", "c"]
+    checkpoint = load_checkpoint(tiny_checkpoint(tmp_path / "best.pt"))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("drawing failed")
+
+    monkeypatch.setattr(plotting, "plot_confusion_matrix", broken)
+    with pytest.raises(RuntimeError):
+        evaluate(checkpoint, validate_dataset(data, "mem"), "test", out_dir=tmp_path / "out", verbose=False)
+    assert not (tmp_path / "out").exists()

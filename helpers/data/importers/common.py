@@ -28,9 +28,11 @@ def to_clip_arrays(array: np.ndarray, where: str, score: np.ndarray | None = Non
     if not isinstance(array, np.ndarray) or not (np.issubdtype(array.dtype, np.integer)
                                                  or np.issubdtype(array.dtype, np.floating)):
         fail(where, f"expected a numeric array, got {getattr(array, 'dtype', type(array).__name__)}")
+    if score is not None and (not isinstance(score, np.ndarray) or score.dtype.kind not in "fiu"):
+        fail(where, f"expected numeric scores, got {getattr(score, 'dtype', type(score).__name__)}")
     if array.ndim == 3:
         array = array[None]
-        score = None if score is None else np.asarray(score)[None]
+        score = None if score is None else score[None]
     if array.ndim != 4 or array.shape[-1] not in (2, 3) or 0 in array.shape:
         fail(where, f"expected keypoints shaped (T, V, 2|3) or (M, T, V, 2|3), got {array.shape}")
     array = array.astype(np.float64)

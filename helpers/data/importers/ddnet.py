@@ -27,7 +27,8 @@ def read_ddnet_file(path: str | Path) -> tuple[list[np.ndarray], list[str]]:
     if not isinstance(data, dict) or "pose" not in data or "label" not in data:
         fail(path, "expected a DD-Net pickle: a dict with 'pose' (list of (T, V, 2) arrays) and 'label'")
     poses, labels = data["pose"], data["label"]
-    if not isinstance(poses, (list, tuple, np.ndarray)) or not isinstance(labels, (list, tuple, np.ndarray)):
+    if not all(isinstance(field, (list, tuple)) or (isinstance(field, np.ndarray) and field.ndim >= 1)
+               for field in (poses, labels)):
         fail(path, "fields 'pose' and 'label' must be lists")
     if len(poses) != len(labels):
         fail(path, f"field 'pose' has {len(poses)} clips but 'label' has {len(labels)}")

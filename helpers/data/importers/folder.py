@@ -15,51 +15,67 @@ clips without a group are split stratified by class.
 from __future__ import annotations
 
 import json
+import math
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from helpers.errors import UserInputError
+from helpers.errors import UserInputError, quote
 from helpers.data.importers.common import fail, make_annotation, resolve_layout, to_clip_arrays
 # the same carve-out rules as the validation split, applied to make a test split
 from helpers.data.splits import holdout
 
 CLIP_SUFFIXES = (".json", ".npy", ".npz")
+NPZ_RATIO = 256             # a .npz member may unpack to this many times its compressed size ...
+NPZ_FLOOR = 16 << 20        # ... or to 16 MiB, whichever is more
+
+
+def _parse_json(path: Path, text: str):
+    try:
+        return json.loads(text)
+    except RecursionError:
+        fail(path, "not valid JSON (nested too deeply)")
+    except ValueError as error:  # JSONDecodeError, and integers too long to convert
+        fail(path, f"not valid JSON ({str(error)[:200]})")
 
 
 def _json_joint(joint, where: str) -> tuple[float, float, float]:
     def number(value):
         if not isinstance(value, (int, float)) or isinstance(value, bool):
-            fail(where, f"expected a number, got {value!r}")
-        return float(value)
+            fail(where, f"expected a number, got {quote(value)}")
+        try:
+            return float(value)
+        except OverflowError:
+            fail(where, f"number {quote(value)} is too large")
 
     if joint is None:
         return 0.0, 0.0, 0.0
     if isinstance(joint, dict):
         if "x" not in joint or "y" not in joint:
-            fail(where, f"a joint dict needs 'x' and 'y', got keys {sorted(joint)}")
+            fail(where, f"a joint dict needs 'x' and 'y', got keys {quote(sorted(joint))}")
         return number(joint["x"]), number(joint["y"]), number(joint.get("score", 1.0))
     if isinstance(joint, list) and len(joint) in (2, 3):
         x, y, *rest = (number(v) for v in joint)
         return x, y, (rest[0] if rest else 1.0)
-    fail(where, f"a joint must be [x, y], [x, y, score], {{\"x\", \"y\", \"score\"}} or null, got {joint!r}")
+    fail(where, f"a joint must be [x, y], [x, y, score], {{\"x\", \"y\", \"score\"}} or null, got {quote(joint)}")
 
 
 def read_json_clip(path: str | Path) -> np.ndarray:
     """Keypoints (T, V, 3) (x, y, score) of one JSON clip file (format in the module docstring)."""
     path = Path(path)
     try:
-        frames = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        fail(path, f"not valid JSON ({error})")
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        fail(path, f"not UTF-8 text ({error.reason} at byte {error.start})")
+    frames = _parse_json(path, text)
     if not isinstance(frames, list) or not frames:
         fail(path, "expected a non-empty JSON list of frames")
     rows = []
     for t, frame in enumerate(frames):
         if isinstance(frame, dict):
             if "keypoints" not in frame:
-                fail(path, f"frame {t}: a frame dict needs a 'keypoints' list, got keys {sorted(frame)}")
+                fail(path, f"frame {t}: a frame dict needs a 'keypoints' list, got keys {quote(sorted(frame))}")
             frame = frame["keypoints"]
         if not isinstance(frame, list) or not frame:
             fail(path, f"frame {t}: expected a non-empty list of joints")
@@ -69,13 +85,45 @@ def read_json_clip(path: str | Path) -> np.ndarray:
     return np.array(rows, dtype=np.float64)
 
 
+def _check_npy_header(file, available: int, where: str) -> None:
+    """Refuse a .npy stream whose header declares more data than `available` bytes can hold (numpy
+    allocates the declared shape before reading), or objects; leaves `file` where it was."""
+    start = file.tell()
+    version = np.lib.format.read_magic(file)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(file)
+    elif version == (2, 0):
+        shape, _, dtype = np.lib.format.read_array_header_2_0(file)
+    else:
+        fail(where, f"unsupported .npy format version {version}")
+    if dtype.hasobject:
+        fail(where, "not a readable NumPy file (it holds Python objects, not numbers)")
+    declared = math.prod(shape) * dtype.itemsize
+    if declared > available - (file.tell() - start):
+        fail(where, f"its header declares an array {shape} of {dtype} ({declared:,} bytes) but the file holds "
+                    f"{available:,} bytes")
+    file.seek(start)
+
+
+def _npz_member(archive: zipfile.ZipFile, name: str, path: Path) -> None:
+    """Refuse a .npz member that unpacks to far more than it stores, or declares more than it holds."""
+    info = archive.getinfo(f"{name}.npy")
+    if info.file_size > max(NPZ_RATIO * info.compress_size, NPZ_FLOOR):
+        fail(path, f"member {quote(name)} unpacks to {info.file_size:,} bytes from {info.compress_size:,} "
+                   f"(more than {NPZ_RATIO} times, and more than {NPZ_FLOOR >> 20} MiB)")
+    with archive.open(info) as member:
+        _check_npy_header(member, info.file_size, f"{path}: member {quote(name)}")
+
+
 def read_numpy_clip(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     """The keypoint array of a .npy / .npz file (never unpickles) and its `keypoint_score`, if any."""
     path = Path(path)
     score = None
     try:
         if path.suffix.lower() == ".npy":
-            array = np.load(path, allow_pickle=False)
+            with open(path, "rb") as file:
+                _check_npy_header(file, path.stat().st_size, str(path))
+                array = np.load(file, allow_pickle=False)
         else:
             with np.load(path, allow_pickle=False) as archive:
                 names = list(archive.files)
@@ -86,14 +134,16 @@ def read_numpy_clip(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
                 elif len(candidates) == 1:
                     key = candidates[0]
                 else:
-                    fail(path, f"holds arrays {names}; expected one array or one named 'keypoint'")
+                    fail(path, f"holds arrays {quote(names)}; expected one array or one named 'keypoint'")
+                _npz_member(archive.zip, key, path)
                 array = archive[key]
                 if "keypoint_score" in names and key != "keypoint_score":
+                    _npz_member(archive.zip, "keypoint_score", path)
                     score = archive["keypoint_score"]
     except UserInputError:
         raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-        fail(path, f"not a readable NumPy file ({error})")
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as error:
+        fail(path, f"not a readable NumPy file ({str(error)[:200]})")
     return array, score
 
 
@@ -163,12 +213,12 @@ def read_split_file(path: str | Path, ids: list[str], suffixes: tuple[str, ...] 
     path = Path(path)
     if not path.is_file():
         fail(path, "split file not found")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        fail(path, f"not UTF-8 text ({error.reason} at byte {error.start})")
     if path.suffix == ".json":
-        try:
-            raw = json.loads(text)
-        except json.JSONDecodeError as error:
-            fail(path, f"not valid JSON ({error})")
+        raw = _parse_json(path, text)
         if not isinstance(raw, dict) or not all(isinstance(v, list) for v in raw.values()):
             fail(path, 'expected a JSON object {"train1": [clip ids], "test1": [clip ids]}')
     else:
@@ -179,7 +229,7 @@ def read_split_file(path: str | Path, ids: list[str], suffixes: tuple[str, ...] 
                 continue
             parts = line.split(None, 1)
             if len(parts) != 2:
-                fail(path, f"line {number}: expected '<split> <clip id>', got {line!r}")
+                fail(path, f"line {number}: expected '<split> <clip id>', got {quote(line)}")
             raw.setdefault(parts[0], []).append(parts[1].strip())
     if not raw:
         fail(path, "no splits")
@@ -190,7 +240,7 @@ def read_split_file(path: str | Path, ids: list[str], suffixes: tuple[str, ...] 
 
     def resolve(entry, split_name: str) -> str:
         if not isinstance(entry, str):
-            fail(path, f"split {split_name!r}: entries must be clip id strings, got {entry!r}")
+            fail(path, f"split {quote(split_name)}: entries must be clip id strings, got {quote(entry)}")
         name = entry[: -len(Path(entry).suffix)] if Path(entry).suffix.lower() in suffixes else entry
         if name in known:
             return name
@@ -198,15 +248,15 @@ def read_split_file(path: str | Path, ids: list[str], suffixes: tuple[str, ...] 
         if len(matches) == 1:
             return matches[0]
         if matches:
-            fail(path, f"split {split_name!r}: {entry!r} matches several clips ({', '.join(matches[:3])}); "
-                       "use the full id <class>/<stem>")
-        fail(path, f"split {split_name!r}: unknown clip {entry!r} (ids look like {ids[0]!r})")
+            fail(path, f"split {quote(split_name)}: {quote(entry)} matches several clips "
+                       f"({', '.join(matches[:3])}); use the full id <class>/<stem>")
+        fail(path, f"split {quote(split_name)}: unknown clip {quote(entry)} (ids look like {quote(ids[0])})")
 
     split = {}
     for name, entries in raw.items():
         members = [resolve(entry, name) for entry in entries]
         if len(set(members)) != len(members):
-            fail(path, f"split {name!r} lists a clip twice")
+            fail(path, f"split {quote(name)} lists a clip twice")
         split[str(name)] = members
     for name in split:
         if name.startswith("train") and f"test{name[5:]}" in split:

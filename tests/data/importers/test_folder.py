@@ -1,11 +1,12 @@
 import json
+import re
 
 import numpy as np
 import pytest
 
 from helpers.data.importers import folder
 from helpers.errors import UserInputError
-from helpers.data.splits import group_of
+from helpers.data.clip_ids import group_of
 from tests.conftest import make_clip_folder
 
 
@@ -138,3 +139,37 @@ def test_split_file_json_and_text(tmp_path):
     json_file.write_text(json.dumps({"train1": ["jump/clip00"], "test1": ["jump/clip00"]}))
     with pytest.raises(UserInputError, match="splits.json: 1 clips are in both train1 and test1"):
         folder.convert_folder(root, split_file=json_file)
+
+
+def test_hostile_clip_files_are_refused_in_one_line(tmp_path):
+    """Deeply nested JSON once raised RecursionError; lying .npy headers allocated what they declared."""
+    import io
+    import zipfile
+
+    cases = {}
+    cases["deep.json"] = "[" * 100_000 + "]" * 100_000, "not valid JSON (nested too deeply)"
+    cases["long.json"] = "[[[" + "9" * 5000 + ", 1]]]", "not valid JSON (Exceeds the limit"
+    cases["huge.json"] = "[[[1" + "0" * 400 + ", 1]]]", "is too large"
+    cases["latin1.json"] = b"[[[1, 2, \xe9]]]", "not UTF-8 text"
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (2**40, 17, 3)})
+    cases["lying.npy"] = header.getvalue() + b"\0" * 64, "its header declares an array (1099511627776, 17, 3)"
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("keypoint.npy", "w", force_zip64=True) as member:
+            np.lib.format.write_array(member, np.zeros((60_000, 17, 3)))  # 24 MB of zeros, 24 KB compressed
+    cases["bomb.npz"] = bomb.getvalue(), "unpacks to 24,480,128 bytes from"
+    for name, (content, message) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+        with pytest.raises(UserInputError, match=re.escape(f"{path}")) as error:
+            folder.read_clip_file(path)
+        assert message in str(error.value) and "\n" not in str(error.value), (name, str(error.value))
+
+
+def test_a_deeply_nested_split_file_is_refused(tmp_path):
+    root = make_clip_folder(tmp_path / "clips", clips=4)
+    split = tmp_path / "split.json"
+    split.write_text('{"train1": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(UserInputError, match=r"split.json: not valid JSON \(nested too deeply\)"):
+        folder.convert_folder(root, split_file=split)
