@@ -6,6 +6,7 @@ import sys
 from typing import Callable
 
 from helpers.config import Config, compose_config, parse_set
+from helpers.config_rules import DEVICE_PATTERN
 from helpers.errors import UserInputError, printable
 
 
@@ -78,8 +79,6 @@ def config_from_args(args: argparse.Namespace, recipe=None) -> Config:
 
 def device_name(text: str) -> str:
     """argparse type of --device: auto, cpu, cuda or cuda:N (whether it exists is checked when it is used)."""
-    from helpers.training.device import DEVICE_PATTERN
-
     if not DEVICE_PATTERN.fullmatch(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a device; use auto, cpu, cuda or cuda:N")
     return text

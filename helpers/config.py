@@ -329,7 +329,8 @@ def check_config(config: Config, where: str, here: bool = True) -> Config:
     for section, rules in SECTION_RULES.items():
         check_fields(getattr(config, section), rules, where, f"{section}.")
     try:
-        check_model_extra(config.model.name, config.model.extra)
+        if config.model.extra:
+            check_model_extra(config.model.name, config.model.extra)
     except BadValue as error:
         raise UserInputError(f"{where}: model.extra: {error}") from None
     if config.data.folds and not config.data.fold < config.data.folds:
@@ -337,8 +338,8 @@ def check_config(config: Config, where: str, here: bool = True) -> Config:
                              f"folds (0..{config.data.folds - 1})")
     if config.data.folds == 1:
         raise UserInputError(f"{where}: data.folds: K-fold needs at least 2 folds, got 1")
-    if here:
-        from helpers.training.device import pick_device  # torch: only when a config is to run here
+    if here and config.train.device not in ("auto", "cpu"):
+        from helpers.training.device import pick_device  # imports torch: only for a device that may be missing
 
         pick_device(config.train.device, where=f"{where}: train.device")
     return config

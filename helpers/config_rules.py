@@ -220,12 +220,13 @@ def check_model_extra(name: str, extra: dict) -> None:
                            f"got {quote(value)}")
 
 
+DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?")
+
+
 class Device:
-    """auto, cpu, cuda or cuda:N (helpers.training.device); whether it exists here is check_config's question."""
+    """auto, cpu, cuda or cuda:N; whether it exists here is check_config's question (helpers.training.device)."""
 
     def check(self, value):
-        from helpers.training.device import DEVICE_PATTERN  # imports torch: only when a config is checked
-
         if type(value) is not str or not DEVICE_PATTERN.fullmatch(value):
             raise BadValue(f"expected auto, cpu, cuda or cuda:N, got {quote(value)}")
         return value
@@ -239,6 +240,9 @@ def check_fields(obj, rules: dict, where: str, prefix: str) -> None:
         rule = rules.get(f.name)
         if rule is None:
             raise RuntimeError(f"config field {prefix}{f.name} has no rule in helpers.config")
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        if type(getattr(obj, f.name)) is type(default) and getattr(obj, f.name) == default:
+            continue  # the default obeys its rule (tested); skipping it keeps torch out of e.g. predict --onnx
         try:
             value = rule.check(getattr(obj, f.name))
         except BadValue as error:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import gc
 import math
 import os
 import pickle
@@ -433,6 +434,19 @@ def _bounded_address_space(allowance: int):
             resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
+@contextlib.contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector: unpickling makes up to millions of containers, and collections
+    along the way cost more the more a process holds (seconds for a deeply nested file under pytest)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def safe_load(path: str | os.PathLike):
     """Unpickle `path` allowing only plain data and numpy arrays, within the bounds of the module docstring.
 
@@ -443,11 +457,11 @@ def safe_load(path: str | os.PathLike):
     if not path.is_file():
         raise UserInputError(f"{path}: file not found")
     try:
-        with open(path, "rb") as file:
+        with open(path, "rb") as file, _gc_paused():
             size = os.fstat(file.fileno()).st_size
             with _bounded_address_space(memory_allowance(size)):
                 loaded = _RestrictedUnpickler(file, str(path)).load()
-        return _Finisher(expansion_limit(size), array_bytes_limit(size)).finish(loaded)[0]
+            return _Finisher(expansion_limit(size), array_bytes_limit(size)).finish(loaded)[0]
     except UserInputError:
         raise
     except _Refused as error:

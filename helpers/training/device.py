@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from dataclasses import dataclass
 
 import torch
 
+from helpers.config_rules import DEVICE_PATTERN  # the one spelling of a device name (also train.device's rule)
 from helpers.errors import UserInputError
 
-DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?")
 MAX_AUTO_WORKERS = 4  # DataLoader workers per process on CUDA when train.num_workers is -1
 
 

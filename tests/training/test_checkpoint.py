@@ -90,9 +90,9 @@ TAMPERED = {
     "an unknown layout": (lambda s: s.update(layout="octopus8"), "field 'layout': unknown layout 'octopus8'"),
     "an unknown setting": (lambda s: s["model_kwargs"].update(wings=2), "baseline takes no setting 'wings'"),
     "a setting of the wrong type": (lambda s: s["model_kwargs"].update(hidden_size="x"),
-                                    "baseline's setting 'hidden_size' takes a value like 128, got 'x'"),
+                                    "baseline's setting 'hidden_size' takes int, got 'x'"),
     "a flag as a number of layers": (lambda s: s["model_kwargs"].update(num_layers=True),  # found by the fuzz suite
-                                     "baseline's setting 'num_layers' takes a value like 2, got True"),
+                                     "baseline's setting 'num_layers' takes int, got True"),
     "wrong config types": (lambda s: s["config"]["train"].update(epochs="ten"),
                            "(config): train.epochs: expected an integer in [1, 1000000], got 'ten'"),
     "an unknown config section": (lambda s: s["config"].update(bogus={}), "(config): unknown field 'bogus'"),
