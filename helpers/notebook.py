@@ -91,8 +91,8 @@ SMOKE_EPOCHS = 1
 # The built-in default has at most 40 per class and split, so its smoke run sees
 # the same clips (and prints the same split sizes) as a full run.
 SMOKE_CLIPS_PER_CLASS = 40
-# Smoke runs draw a fresh synthetic test set this large (in draws).
-SMOKE_FRESH_TEST_DRAWS = 1
+# Smoke runs keep this many clips per class of one fresh synthetic draw.
+SMOKE_FRESH_CLIPS_PER_CLASS = 10
 
 
 def smoke_run(environ: Mapping[str, str] | None = None) -> bool:
@@ -257,10 +257,13 @@ class SeriesSettings:
         return self._dataset
 
     def fresh_test_set(self, dataset: SkeletonDataset) -> SkeletonDataset | None:
-        """New synthetic test clips (`fresh_synthetic_test`) when the series uses the built-in data, else None."""
+        """New synthetic test clips (`fresh_synthetic_test`) when the series uses the built-in data, else None;
+        in smoke runs a few of one draw."""
         if not is_default_dataset(dataset.source):
             return None
-        return fresh_synthetic_test(SMOKE_FRESH_TEST_DRAWS if self.smoke else FRESH_TEST_DRAWS)
+        if self.smoke:
+            return shrink_dataset(fresh_synthetic_test(1), SMOKE_FRESH_CLIPS_PER_CLASS)
+        return fresh_synthetic_test(FRESH_TEST_DRAWS)
 
     def make_splits(self, dataset: SkeletonDataset) -> Splits:
         return config_splits(dataset, self.base_config().data)

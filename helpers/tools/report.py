@@ -175,7 +175,7 @@ def execute_notebook(path: str | Path, timeout: int = 1800, progress: bool = Tru
     """
     # nbclient starts Jupyter machinery: imported only when notebooks are executed (not for --no-execute)
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
@@ -203,9 +203,11 @@ def execute_notebook(path: str | Path, timeout: int = 1800, progress: bool = Tru
                             resources={"metadata": {"path": str(path.parent)}})
     try:
         client.execute(cwd=str(path.parent), env=_kernel_env())
-    except (CellExecutionError, CellTimeoutError) as error:
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
         index = current["index"]
         message = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip()   # no terminal colours
+        if isinstance(error, DeadKernelError):   # killed or crashed: no traceback to show
+            message = f"the kernel died ({message}): killed from outside, out of memory, or a crash"
         failure = NotebookFailed(path.name, index + 1, nb.cells[index].source, message[-2000:])
         failure.nb = clean_notebook(nb)
         raise failure from None

@@ -104,10 +104,12 @@ def test_a_failing_notebook_stops_the_run_naming_notebook_and_cell(tmp_path, mon
 def test_checked_cells_reproduce_the_committed_notebooks():
     """The cells marked NBVAL_CHECK_OUTPUT give the committed outputs again (the smoke run's execution)."""
     executed = smoke_notebooks()
+    checked = 0
     for name in NOTEBOOKS:
         committed = nbformat.read(NOTEBOOK_DIR / name, as_version=4)
-        assert sum(CHECK_MARKER in cell.source for cell in committed.cells) >= 1, name
+        checked += sum(CHECK_MARKER in cell.source for cell in committed.cells)
         assert checked_output_differences(committed, nbformat.read(executed / name, as_version=4)) == [], name
+    assert checked >= 10                                          # the marked cells of 01-04
 
 
 def test_checked_output_comparison_finds_a_changed_output():
@@ -140,3 +142,14 @@ def test_absolute_paths_are_found_in_text_not_in_images_or_relative_paths():
                                                 "text/plain": "a/b/c and 1/5/15 min", "image/png": "/x/y/z"})]
     nb = new_notebook(cells=[new_code_cell("x", outputs=outputs)])
     assert absolute_paths(nb) == ["cell 1: /home/me/project/runs/x/train.log"]
+
+
+def test_a_dying_kernel_is_a_named_failure_too(tmp_path, monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setenv("SKELETON_ACTIONS_RUNS", str(tmp_path / "runs"))
+    dying = tmp_path / "09_dying.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell("x = 1"), new_code_cell("import os; os._exit(3)")]), dying)
+    with pytest.raises(NotebookFailed, match="(?s)09_dying.ipynb failed in cell 2 .*the kernel died") as failure:
+        build_report([dying], out_dir=tmp_path / "report", progress=False)
+    assert failure.value.cell_number == 2
+    assert "failed in cell 2" in (tmp_path / "report" / "index.html").read_text()
