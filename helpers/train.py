@@ -52,8 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
                                            f"or YAML paths (default {','.join(AUTO_CANDIDATES)})")
     auto.add_argument("--max-members", type=int, default=3, help="most members of a late fusion (default 3)")
     auto.add_argument("--reuse", action="store_true",
-                      help="predict a fold from its run folder (<out>/cv/<recipe>/fold<K>) when that holds a finished "
-                           "run of the same settings, instead of training it again")
+                      help="do not train again a fold (<out>/cv/<recipe>/fold<K>) or a chosen member (<out>/<recipe>) "
+                           "whose folder holds a finished run of the same settings")
     return parser
 
 
@@ -87,7 +87,7 @@ def auto_main(args: argparse.Namespace) -> int:
     budget = None if args.budget_minutes is None else 60.0 * args.budget_minutes
     choice = choose_recipe(candidates, dataset, run_dir / "cv", args.folds, budget, args.max_members,
                            reuse=args.reuse)
-    paths = train_choice(choice, candidates, dataset, run_dir)
+    paths = train_choice(choice, candidates, dataset, run_dir, reuse=args.reuse)
     print(f"chosen: {choice['chosen']} ({args.folds}-fold accuracy {100 * choice['mean_accuracy']:.1f}%); "
           f"wrote {run_dir / 'choice.json'}")
     print("evaluate: python -m helpers.evaluate " + " ".join(f"--ckpt {path}" for path in paths)

@@ -54,7 +54,7 @@ def _train_seconds(config: Config, dataset: SkeletonDataset, run_dir: Path) -> f
     return time.perf_counter() - start
 
 
-def finished_fold(run_dir: Path, config: Config) -> float | None:
+def finished_fold(run_dir: Path, config: Config) -> float | None:  # also a finished final member
     """The training seconds (history.csv) of a finished run of `config`'s settings in `run_dir`, else None.
     `train.test_checkpoint` changes no weight, so it may differ."""
     if not all((run_dir / name).is_file() for name in ("last.pt", "config.yaml", "history.csv")):
@@ -210,17 +210,22 @@ def attach_choice(path: Path, choice: dict) -> None:
 
 
 def train_choice(choice: dict, candidates: dict[str, Config], dataset: SkeletonDataset, run_dir: Path,
-                 verbose: bool = True) -> list[Path]:
+                 verbose: bool = True, reuse: bool = False) -> list[Path]:
     """Train each member of the chosen entry on all of train<split> (no validation, last epoch) into
-    `run_dir/<member>/`; writes `run_dir/choice.json`; returns the members' checkpoint paths."""
+    `run_dir/<member>/` (with `reuse`, not again where that folder holds a finished run of the same
+    settings); writes `run_dir/choice.json`; returns the members' checkpoint paths."""
     paths = []
     for member in choice["members"]:
         config = copy.deepcopy(candidates[member])
         config.data.val_fraction = 0.0
         member_dir = run_dir / member
-        if verbose:
-            print(f"training {member} on the whole training split into {member_dir}", flush=True)
-        train(config, dataset, member_dir, verbose=verbose)
+        if reuse and finished_fold(member_dir, config) is not None:
+            if verbose:
+                print(f"{member}: reusing the finished run on the whole training split in {member_dir}", flush=True)
+        else:
+            if verbose:
+                print(f"training {member} on the whole training split into {member_dir}", flush=True)
+            train(config, dataset, member_dir, verbose=verbose)
         paths.append(member_dir / "last.pt")
     choice = {**choice, "checkpoints": [str(path) for path in paths]}
     for path in paths:

@@ -52,7 +52,7 @@ def test_auto_cross_validates_inside_train_only_and_pins_its_choice(tmp_path, mo
         assert not (set(splits["train"]) | set(splits["test"])) & test_ids and splits["val"] == []
 
 
-def test_the_winner_trains_on_the_whole_split_and_keeps_its_choice(tmp_path):
+def test_the_winner_trains_on_the_whole_split_and_keeps_its_choice(tmp_path, monkeypatch):
     dataset = validate_dataset(make_tiny_dataset(groups=8), "mem")
     configs = candidates()
     choice = {"chosen": "logistic+forest", "members": ["logistic", "forest"], "mean_accuracy": 0.9}
@@ -64,6 +64,8 @@ def test_the_winner_trains_on_the_whole_split_and_keeps_its_choice(tmp_path):
         splits = json.loads((path.parent / "splits.json").read_text())
         assert sorted(splits["train"]) == sorted(dataset.split["train1"]) and splits["val"] == []
     assert json.loads((tmp_path / "choice.json").read_text())["checkpoints"] == [str(p) for p in paths]
+    monkeypatch.setattr(auto, "train", lambda *a, **k: pytest.fail("a finished member was trained again"))
+    assert auto.train_choice(choice, configs, dataset, tmp_path, verbose=False, reuse=True) == paths
 
 
 def test_budget_drops_candidates_and_nothing_left_is_an_error(tmp_path):
