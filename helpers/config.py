@@ -119,7 +119,8 @@ class TrainConfig:
     grad_clip: float = 5.0           # max gradient norm, 0 = off
     seed: int = 0                    # weight init, shuffling, augmentation
     device: str = "auto"             # 'auto' = CUDA when available, else CPU; 'cpu', 'cuda', 'cuda:N'
-    amp: bool = True                 # mixed precision on CUDA (bf16 where supported, else fp16 + grad scaler); CPU: off
+    amp: bool = True                 # mixed precision on CUDA (bf16 where supported, else fp16 + grad scaler)
+    cpu_bf16: bool = False           # CPU training under bfloat16 autocast (fast on CPUs with AVX512-BF16 or AMX)
     num_workers: int = -1            # DataLoader worker processes; -1 = by device (CUDA: up to 4, CPU: 0)
     num_threads: int = 0             # torch CPU threads, 0 = torch's default
     test_checkpoint: str = "best"    # what the benchmark tests: 'best' (best val macro-F1) or 'last' epoch
@@ -138,6 +139,7 @@ TRAIN_RULES = {
     "seed": Integer(low=0, high=2**32 - 1),
     "device": Device(),
     "amp": Flag(),
+    "cpu_bf16": Flag(),
     "num_workers": Integer(low=-1, high=256),
     "num_threads": Integer(low=0, high=1024),
     "test_checkpoint": Choice("best", "last"),

@@ -20,4 +20,5 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "note: chromium not found and cannot be installed here; the browser test skips (fails with CI set)" >&2
   fi
 fi
-.venv/bin/python -m pytest -q tests "$@"
+# on every core (pytest-xdist); tests sharing a session-wide build run in one worker (tests/conftest.py)
+.venv/bin/python -m pytest -q -n auto tests "$@"

@@ -26,6 +26,55 @@ def real_data_path(*parts: str) -> Path:
     return path
 
 
+# scripts/test.sh runs the suite in parallel (`pytest -n auto`, pytest-xdist).  Each test module runs in
+# one worker, so that its module-wide fixtures are built once; modules that share an expensive
+# session-wide build run together in one worker too:
+SHARED_BUILDS = {
+    "tests/tools/test_report.py": "the smoke series",          # tests/tools/report_build.py
+    "tests/tools/test_report_browser.py": "the smoke series",
+    "tests/test_predict.py": "the push-up videos",            # conftest's pushfit_dataset, pushfit_checkpoint
+    "tests/data/importers/test_videos.py": "the push-up videos",
+}
+
+
+def parallel_group(nodeid: str) -> str:
+    """The group of tests that one xdist worker runs together: a shared build's name, else the module."""
+    module = nodeid.split("::", 1)[0]
+    return SHARED_BUILDS.get(module, module)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's scope scheduling, with `parallel_group` as the scope."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedBuildScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return parallel_group(nodeid)
+
+    return SharedBuildScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Put the notebook series' tests first: their build is the longest single piece of the suite, so it
+    starts while the other workers take the rest (xdist hands out groups in collection order)."""
+    items.sort(key=lambda item: parallel_group(item.nodeid) != "the smoke series")  # stable otherwise
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread_per_parallel_worker():
+    """With several xdist workers on the machine's cores, each in-process torch uses one thread
+    (torch's default of one thread per core would oversubscribe them)."""
+    if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        yield
+        torch.set_num_threads(threads)
+    else:
+        yield
+
+
 @pytest.fixture
 def ucf_sample_path() -> Path:
     return real_data_path("ucf101_sample", "mini_ucf101.pkl")

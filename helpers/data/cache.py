@@ -46,6 +46,7 @@ import gc
 import hashlib
 import io
 import json
+import mmap
 import os
 import re
 import shutil
@@ -467,6 +468,7 @@ class CachedClips(Sequence):
         self._extras = extras                 # field -> function(clip number) -> value or _MISSING
         self._keypoint = keypoint.view(np.ndarray)  # (R, V, 2) plain arrays still backed by the map
         self._score = score.view(np.ndarray)        # (R, V)
+        self._maps = [getattr(array, "_mmap", None) for array in (keypoint, score)]  # the mmap objects
         self._joints = joints
         self._made: list[dict | None] = [None] * len(frame_dirs)
 
@@ -501,6 +503,19 @@ class CachedClips(Sequence):
 
     def __reduce__(self):
         return list, (list(self),)
+
+    def release_pages(self) -> None:
+        """Drop the pages of the mapped arrays that this process has read from its resident memory.
+
+        The maps are read-only and file-backed: the pages stay in the kernel's page
+        cache and a later read of a clip maps them again, so this loses nothing; it
+        keeps a run's resident memory to what it holds itself (e.g. preprocessed
+        inputs) rather than every clip it once read.  A no-op where madvise is missing.
+        """
+        advice = getattr(mmap, "MADV_DONTNEED", None)
+        for mapped in self._maps:
+            if mapped is not None and advice is not None and hasattr(mapped, "madvise"):
+                mapped.madvise(advice)
 
     def __repr__(self) -> str:
         return f"<CachedClips: {len(self)} clips, {sum(c is not None for c in self._made)} made so far>"

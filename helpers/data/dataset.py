@@ -57,6 +57,13 @@ class SkeletonDataset:
             raise UserInputError(f"{self.source}: no clip with frame_dir {quote(frame_dir)}")
         return self.annotations[self._index[frame_dir]]
 
+    def release_pages(self) -> None:
+        """Let go of the resident pages of memory-mapped clips already read (a cached dataset's
+        `CachedClips.release_pages`); clips in memory stay as they are."""
+        release = getattr(self.annotations, "release_pages", None)
+        if release is not None:
+            release()
+
     def split_clips(self, split_name: str) -> list[dict]:
         """The clips of split `split_name` (e.g. 'train1'); unknown names list the known ones."""
         if split_name not in self.split:

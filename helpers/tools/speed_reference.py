@@ -41,61 +41,85 @@ def checkout(ref: str, root: Path = PROJECT_ROOT):
             subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(path)], capture_output=True)
 
 
+SIDES = {"current": "this code", "current_bf16": "this code, train.cpu_bf16", "reference": "reference"}
+
+
 def compare(run, params: dict, ref: str, models: list[str], threads: list[int], rounds: int = ROUNDS,
-            progress=print) -> dict:
+            progress=print, cpu_bf16: bool = False) -> dict:
     """Training and inference clips/s of `models` here and at revision `ref`, per thread count.
 
     `run(name, params, root=...)` runs one measurement in a fresh process of the checkout at `root`.
+    With `cpu_bf16` this code is also measured under bfloat16 autocast (side "current_bf16").
     Returns {"ref", "commit", "rounds", "rows": [{model, threads, current, reference, ratio, ...}]}.
     """
+    sides = [("current", PROJECT_ROOT, {}), ("reference", None, {})]
+    if cpu_bf16:
+        sides.insert(1, ("current_bf16", PROJECT_ROOT, {"cpu_bf16": True}))
     samples: dict[tuple, dict[str, list[dict]]] = {}
     with checkout(ref) as (path, commit):
         for count in threads:
             for index in range(rounds):
-                for side, root in (("current", PROJECT_ROOT), ("reference", path)):
-                    progress(f"{side} code ({'this checkout' if side == 'current' else ref}), {count} thread(s), "
+                for side, root, extra in sides:
+                    progress(f"{SIDES[side]} ({'this checkout' if root else ref}), {count} thread(s), "
                              f"round {index + 1}/{rounds}: {', '.join(models)}")
-                    result = run("models", {**params, "threads": count, "models": models}, root=root)
+                    result = run("models", {**params, **extra, "threads": count, "models": models},
+                                 root=root or path)
                     for name in models:
                         samples.setdefault((name, count), {}).setdefault(side, []).append(result["models"][name])
     rows = []
-    for (name, count), sides in samples.items():
+    for (name, count), measured in samples.items():
         row = {"model": name, "threads": count}
-        for side, runs in sides.items():
+        for side, runs in measured.items():
             row[side] = {"train_clips_per_s": statistics.median(r["train_clips_per_s"] for r in runs),
                          "infer_clips_per_s": statistics.median(r["infer_clips_per_s"] for r in runs),
                          "all_train_clips_per_s": [r["train_clips_per_s"] for r in runs]}
-        row["train_ratio"] = row["current"]["train_clips_per_s"] / row["reference"]["train_clips_per_s"]
-        row["infer_ratio"] = row["current"]["infer_clips_per_s"] / row["reference"]["infer_clips_per_s"]
+        for side in measured:
+            if side != "reference":
+                suffix = side.removeprefix("current")
+                row[f"train_ratio{suffix}"] = row[side]["train_clips_per_s"] / row["reference"]["train_clips_per_s"]
+                row[f"infer_ratio{suffix}"] = row[side]["infer_clips_per_s"] / row["reference"]["infer_clips_per_s"]
         rows.append(row)
     return {"ref": ref, "commit": commit, "rounds": rounds, "rows": rows}
 
 
 def format_comparison(comparison: dict) -> list[str]:
-    """Markdown lines: one row per model and thread count, then each model's best against the reference at 1 thread."""
+    """Markdown lines: one row per model, thread count and side of this code, then each model's best against the
+    reference's best."""
     lines = [f"Before/after (reference: {comparison['ref']} = {comparison['commit'][:10]}; medians of "
              f"{comparison['rounds']} alternating runs each):", "",
-             "| model | threads | train clips/s, reference | train clips/s, this code | ratio | "
-             "inference clips/s, reference | this code | ratio |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| model | threads | this code | train clips/s, reference | train clips/s, this code | ratio | "
+             "inference clips/s, reference | this code | ratio |", "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
     for row in comparison["rows"]:
-        ref, cur = row["reference"], row["current"]
-        lines.append(f"| {row['model']} | {row['threads']} | {ref['train_clips_per_s']:.1f} | "
-                     f"{cur['train_clips_per_s']:.1f} | {row['train_ratio']:.2f}x | {ref['infer_clips_per_s']:.0f} | "
-                     f"{cur['infer_clips_per_s']:.0f} | {row['infer_ratio']:.2f}x |")
-    for name, best, base in best_against_one_thread(comparison):
-        lines.append(f"\n{name}: this code at its best thread count ({best['threads']}) trains "
-                     f"{best['current']['train_clips_per_s']:.1f} clips/s, "
-                     f"{best['current']['train_clips_per_s'] / base['reference']['train_clips_per_s']:.2f}x the "
-                     f"reference at 1 thread ({base['reference']['train_clips_per_s']:.1f} clips/s)")
+        ref = row["reference"]
+        for side in ("current", "current_bf16"):
+            if side not in row:
+                continue
+            cur, suffix = row[side], side.removeprefix("current")
+            precision = "bfloat16 autocast" if suffix else "float32"
+            lines.append(f"| {row['model']} | {row['threads']} | {precision} | {ref['train_clips_per_s']:.1f} | "
+                         f"{cur['train_clips_per_s']:.1f} | {row['train_ratio' + suffix]:.2f}x | "
+                         f"{ref['infer_clips_per_s']:.0f} | {cur['infer_clips_per_s']:.0f} | "
+                         f"{row['infer_ratio' + suffix]:.2f}x |")
+    for name, current, reference in best_against_best(comparison):
+        lines.append(f"\n{name}: this code at its best ({current['threads']} thread(s), {SIDES[current['side']]}) "
+                     f"trains {current['clips_per_s']:.1f} clips/s, "
+                     f"{current['clips_per_s'] / reference['clips_per_s']:.2f}x the reference at its best "
+                     f"({reference['threads']} thread(s), {reference['clips_per_s']:.1f} clips/s)")
     return lines
 
 
-def best_against_one_thread(comparison: dict) -> list[tuple[str, dict, dict]]:
-    """(model, its row with the fastest current training, its 1-thread row) for models measured at 1 thread."""
+def best_against_best(comparison: dict) -> list[tuple[str, dict, dict]]:
+    """(model, this code's fastest training, the reference's fastest training) per model, each as
+    {"clips_per_s", "threads", "side"}: the fastest over thread counts and (for this code) precisions."""
     out = []
     for name in dict.fromkeys(row["model"] for row in comparison["rows"]):
         rows = [row for row in comparison["rows"] if row["model"] == name]
-        base = [row for row in rows if row["threads"] == 1]
-        if base:
-            out.append((name, max(rows, key=lambda r: r["current"]["train_clips_per_s"]), base[0]))
+        options = {"current": [], "reference": []}
+        for row in rows:
+            for side in SIDES:
+                if side in row:
+                    options["reference" if side == "reference" else "current"].append(
+                        {"clips_per_s": row[side]["train_clips_per_s"], "threads": row["threads"], "side": side})
+        out.append((name, max(options["current"], key=lambda o: o["clips_per_s"]),
+                    max(options["reference"], key=lambda o: o["clips_per_s"])))
     return out

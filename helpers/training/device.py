@@ -3,7 +3,10 @@
 A device is named `auto` (CUDA when available, else CPU), `cpu`, `cuda` or
 `cuda:N`, in `train.device` or a command's `--device`.  On CUDA, training runs
 under automatic mixed precision (`train.amp`): bfloat16 where the GPU supports
-it, else float16 with a gradient scaler; on CPU it runs in float32.
+it, else float16 with a gradient scaler.  On CPU it runs in float32, or with
+`train.cpu_bf16` under bfloat16 autocast (matrix products and convolutions in
+bfloat16, weights, normalisation and the loss in float32), which pays on CPUs
+with native bfloat16 arithmetic (AVX512-BF16 or AMX) and is refused elsewhere.
 """
 from __future__ import annotations
 
@@ -77,11 +80,28 @@ class Precision:
         return torch.amp.GradScaler(self.device_type, enabled=self.dtype == torch.float16)
 
 
-def pick_precision(device: torch.device, amp: bool) -> Precision:
-    """Mixed precision on CUDA when `amp` (bfloat16 if supported, else float16); float32 otherwise."""
-    if not amp or device.type != "cuda":
-        return Precision(device.type)
-    return Precision("cuda", torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes in bfloat16 natively (oneDNN's check: AVX512-BF16 or AMX)."""
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def pick_precision(device: torch.device, amp: bool, cpu_bf16: bool = False) -> Precision:
+    """The precision of a training step on `device`.
+
+    CUDA with `amp`: bfloat16 if supported, else float16.  CPU with `cpu_bf16`:
+    bfloat16 autocast; a CPU without native bfloat16 would run it emulated, many
+    times slower, so that is a UserInputError naming `train.cpu_bf16`.  Otherwise float32.
+    """
+    if device.type == "cuda":
+        if not amp:
+            return Precision("cuda")
+        return Precision("cuda", torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
+    if cpu_bf16 and device.type == "cpu":
+        if not cpu_has_native_bf16():
+            raise UserInputError("train.cpu_bf16: this CPU has no native bfloat16 arithmetic (AVX512-BF16 or AMX); "
+                                 "bfloat16 would be emulated and slower than float32: set train.cpu_bf16=false")
+        return Precision("cpu", torch.bfloat16)
+    return Precision(device.type)
 
 
 def loader_workers(device: torch.device, num_workers: int) -> int:

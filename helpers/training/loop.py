@@ -90,6 +90,7 @@ def _fit(config: Config, dataset: SkeletonDataset | None, run_dir: Path, device:
     dataset = dataset if dataset is not None else _open_data(config, world, verbose)
     splits = config_splits(dataset, config.data)
     check_learnable(dataset, splits, warn=world.is_main)  # nothing learnable: refused before anything is written
+    dataset.release_pages()  # the check read every clip; preprocessing reads each split again, once
     state = load_resume_state(run_dir, config, world.size) if resume else None
     if state is not None and json.loads((run_dir / "splits.json").read_text()) != splits.as_dict():
         raise UserInputError(f"{run_dir / 'splits.json'}: the data gives other train/val/test clips than when the "
@@ -120,6 +121,8 @@ def _fit(config: Config, dataset: SkeletonDataset | None, run_dir: Path, device:
     val_views = make_views(val_shard, dataset.layout, config.preprocess, streams, config.augment.test_clips,
                            config.augment.test_flip)
     val_labels = torch.tensor([clip["label"] for clip in val_clips], dtype=torch.long)
+    if train_set.inputs is not None:  # preprocessed up front: training reads no clip again
+        dataset.release_pages()
     generator = data_generator(config.train.seed)
     sampler = world.sampler(train_set, config.train.seed)
     per_process = len(sampler) if sampler is not None else len(train_set)
@@ -132,7 +135,7 @@ def _fit(config: Config, dataset: SkeletonDataset | None, run_dir: Path, device:
     kwargs = model_kwargs(config)
     model = build_model(config.model.name, dataset.num_classes, dataset.layout, in_channels, **kwargs).to(device)
     optimizer = make_optimizer(model, config.train)
-    precision = pick_precision(device, config.train.amp)
+    precision = pick_precision(device, config.train.amp, config.train.cpu_bf16)
     scaler = precision.grad_scaler()
     steps_per_epoch = len(train_loader)
     total_steps = steps_per_epoch * config.train.epochs

@@ -282,3 +282,30 @@ def test_a_cache_folder_that_cannot_be_written_falls_back_to_the_pickle(tiny_dat
     err = capsys.readouterr().err
     assert f"warning: cannot write the dataset cache in {cache_root} (Permission denied); reading" in err
     assert not cache_folder(tiny_dataset_path).exists()
+
+
+def rss_file_mib() -> float:
+    """This process's resident file-backed pages (RssFile of /proc/self/status), in MiB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("RssFile:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no RssFile line")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs Linux's /proc/self/status")
+def test_released_pages_leave_resident_memory_and_the_clips_read_the_same(tmp_path):
+    from tests.conftest import make_tiny_dataset
+
+    data = make_tiny_dataset(num_classes=2, groups=2, clips_per_group=2, frames=(4000, 4001))  # 8 clips of ~0.8 MiB
+    path = save_dataset(data, tmp_path / "big.pkl")
+    dataset = open_cached_dataset(path, verbose=False)
+    before_reading = rss_file_mib()
+    totals = [float(np.abs(clip["keypoint"]).sum(dtype=np.float64) + clip["keypoint_score"].sum(dtype=np.float64)) for clip in dataset.annotations]
+    read = rss_file_mib() - before_reading
+    mapped = sum(clip["keypoint"].nbytes + clip["keypoint_score"].nbytes for clip in dataset.annotations) / 2**20
+    assert read > 0.5 * mapped  # reading mapped the clips' pages into this process
+    dataset.release_pages()
+    assert rss_file_mib() - before_reading < 0.25 * mapped
+    again = [float(np.abs(clip["keypoint"]).sum(dtype=np.float64) + clip["keypoint_score"].sum(dtype=np.float64)) for clip in dataset.annotations]
+    assert again == totals

@@ -24,7 +24,8 @@ def test_benchmark_reports_every_measurement_as_numbers(five_class_path):
     threads = torch.get_num_threads()
     in_process = lambda name, params: speed.MEASURES[name](params)  # noqa: E731  (fresh processes are slow)
     try:
-        result = speed.run_benchmark(five_class_path, quick=True, models=["baseline"], threads=1, run=in_process)
+        result = speed.run_benchmark(five_class_path, quick=True, models=["baseline"], threads=1, run=in_process,
+                                     train_commands=False)  # the train command rows: test_train_command_rows
     finally:
         torch.set_num_threads(threads)
     result = json.loads(json.dumps(result))  # what speed.json holds
@@ -42,6 +43,11 @@ def test_benchmark_reports_every_measurement_as_numbers(five_class_path):
     baseline = result["models"]["baseline"]
     for key in ("parameters", "train_clips_per_s", "data_wait_share", "infer_clips_per_s", "latency_ms"):
         assert is_number(baseline[key]) and baseline[key] >= 0, key
+    bf16 = result["models_cpu_bf16"]  # measured where the CPU computes in bfloat16 natively
+    assert (bf16 is not None) == result["machine"]["cpu_native_bf16"]
+    if bf16:
+        assert bf16["baseline"]["precision"] == "bfloat16" and baseline["precision"] == "float32"
+        assert is_number(bf16["baseline"]["train_clips_per_s"]) and bf16["baseline"]["train_clips_per_s"] > 0
     # without --compare-ref and a GPU, the comparison and GPU targets are not measured
     assert set(result["targets"]) == {"warm_speedup", "subset_data_share", "data_wait_share", "lstm_inference"}
     for target in result["targets"].values():
@@ -86,6 +92,25 @@ def test_before_after_runs_both_revisions_alternately(five_class_path):
         assert is_number(row[side]["train_clips_per_s"]) and row[side]["train_clips_per_s"] > 0
     assert row["train_ratio"] == row["current"]["train_clips_per_s"] / row["reference"]["train_clips_per_s"]
     assert "| baseline | 1 |" in "\n".join(speed_reference.format_comparison(comparison))
+
+
+def test_the_speedup_is_each_side_at_its_best_thread_count_and_precision():
+    from helpers.tools import speed_reference
+
+    def side(train):
+        return {"train_clips_per_s": train, "infer_clips_per_s": 10 * train, "all_train_clips_per_s": [train]}
+
+    rows = [{"model": "stgcn", "threads": 1, "current": side(60.0), "current_bf16": side(95.0), "reference": side(50.0),
+             "train_ratio": 1.2, "infer_ratio": 1.2, "train_ratio_bf16": 1.9, "infer_ratio_bf16": 1.9},
+            {"model": "stgcn", "threads": 2, "current": side(90.0), "current_bf16": side(170.0), "reference": side(80.0),
+             "train_ratio": 1.125, "infer_ratio": 1.125, "train_ratio_bf16": 2.125, "infer_ratio_bf16": 2.125}]
+    comparison = {"ref": "old", "commit": "a" * 40, "rounds": 3, "rows": rows}
+    ((name, current, reference),) = speed_reference.best_against_best(comparison)
+    assert name == "stgcn" and current == {"clips_per_s": 170.0, "threads": 2, "side": "current_bf16"}
+    assert reference == {"clips_per_s": 80.0, "threads": 2, "side": "reference"}
+    text = "\n".join(speed_reference.format_comparison(comparison))
+    assert "| stgcn | 2 | bfloat16 autocast | 80.0 | 170.0 | 2.12x |" in text
+    assert "| stgcn | 1 | float32 | 50.0 | 60.0 | 1.20x |" in text and "2.12x the reference at its best" in text
 
 
 def test_an_unknown_revision_is_a_user_error():

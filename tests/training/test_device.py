@@ -46,6 +46,42 @@ def test_cpu_trains_in_float32_with_workers_off_by_default():
     assert loader_workers(torch.device("cpu"), -1) == 0 and loader_workers(torch.device("cpu"), 3) == 3
 
 
+needs_cpu_bf16 = pytest.mark.skipif(not torch.ops.mkldnn._is_mkldnn_bf16_supported(),
+                                    reason="this CPU has no native bfloat16 arithmetic (AVX512-BF16 or AMX)")
+
+
+def test_cpu_bf16_is_refused_where_the_cpu_would_emulate_it(monkeypatch):
+    from helpers.training import device as device_module
+
+    monkeypatch.setattr(device_module, "cpu_has_native_bf16", lambda: False)
+    with pytest.raises(UserInputError, match=r"^train.cpu_bf16: this CPU has no native bfloat16"):
+        pick_precision(torch.device("cpu"), amp=True, cpu_bf16=True)
+    assert pick_precision(torch.device("cpu"), amp=True, cpu_bf16=False).dtype is None
+
+
+@needs_cpu_bf16
+def test_a_cpu_bf16_step_keeps_float32_weights_and_tracks_the_float32_step():
+    from helpers.data.layouts import COCO17
+    from helpers.models.registry import build_model
+
+    precision = pick_precision(torch.device("cpu"), amp=True, cpu_bf16=True)
+    assert precision.dtype == torch.bfloat16 and precision.name == "bfloat16" and not precision.grad_scaler().is_enabled()
+    inputs, targets = torch.randn(16, 2, 16, 17, 1, generator=torch.Generator().manual_seed(1)), torch.arange(16) % 3
+    losses = {}
+    for step_precision in (Precision("cpu"), precision):
+        torch.manual_seed(0)
+        model = build_model("stgcn", 3, COCO17, 2, stages=[[8, 1]])
+        optimizer, scaler = make_optimizer(model, Config().train), step_precision.grad_scaler()
+        losses[step_precision.name] = [
+            float(train_step(model, inputs, targets, nn.CrossEntropyLoss(), optimizer, scaler, step_precision,
+                             5.0)[0]) for _ in range(10)]
+        assert all(p.dtype == torch.float32 for p in model.parameters())
+    assert losses["bfloat16"][-1] < losses["bfloat16"][0]
+    # bfloat16 keeps 8 bits of mantissa: the same steps, losses within a few hundredths
+    assert max(abs(a - b) for a, b in zip(losses["float32"], losses["bfloat16"])) < 0.05
+    assert losses["float32"] != losses["bfloat16"]  # the autocast really ran in bfloat16
+
+
 @needs_cuda
 def test_cuda_picks_bf16_or_fp16_and_the_local_rank():
     precision = pick_precision(torch.device("cuda"), amp=True)
