@@ -41,8 +41,6 @@ cache folders whose source file no longer exists.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import gc
 import hashlib
 import io
 import json
@@ -62,6 +60,7 @@ from tqdm.auto import tqdm
 from helpers.cli import run_command
 from helpers.data.dataset import SkeletonDataset, load_dataset, select_classes
 from helpers.data.layouts import get_layout
+from helpers.data.safe_pickle import gc_paused
 from helpers.errors import UserInputError
 from helpers.io import pid_alive
 from helpers.paths import cache_dir
@@ -556,19 +555,6 @@ def _dataset_from_cache(meta: dict, index: dict, columns: np.ndarray, split_rows
     return SkeletonDataset(clips, split, class_names, layout, source)
 
 
-@contextlib.contextmanager
-def _gc_paused():
-    """Pause the cyclic garbage collector: opening makes thousands of small containers
-    (the JSON index) and none of them cycles, so collections along the way would only cost time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def open_cached_dataset(path: str | os.PathLike, classes: list | None = None, rebuild: bool = False,
                         verbose: bool = True) -> SkeletonDataset:
     """The dataset of pickle `path` through its cache (built, or rebuilt, when needed).
@@ -589,7 +575,7 @@ def open_cached_dataset(path: str | os.PathLike, classes: list | None = None, re
     opened = None
     if not rebuild:
         try:
-            with _gc_paused():
+            with gc_paused():
                 opened = _open_folder(folder, source_fingerprint(path))
         except _Unusable as problem:
             if folder.exists():
@@ -608,7 +594,7 @@ def open_cached_dataset(path: str | os.PathLike, classes: list | None = None, re
         except _Unusable as problem:
             raise UserInputError(f"{path}: the cache just built in {folder} is unusable ({problem}); "
                                  "did the file change while it was read?") from None
-    with _gc_paused():
+    with gc_paused():
         return _dataset_from_cache(*opened, str(path), classes)
 
 

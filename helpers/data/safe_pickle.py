@@ -435,9 +435,10 @@ def _bounded_address_space(allowance: int):
 
 
 @contextlib.contextmanager
-def _gc_paused():
-    """Pause the cyclic garbage collector: unpickling makes up to millions of containers, and collections
-    along the way cost more the more a process holds (seconds for a deeply nested file under pytest)."""
+def gc_paused():
+    """Pause the cyclic garbage collector while plain data is made: unpickling (and opening a cache's
+    index) makes up to millions of containers without cycles, and collections along the way cost more
+    the more a process holds (seconds for a deeply nested file under pytest)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -457,7 +458,7 @@ def safe_load(path: str | os.PathLike):
     if not path.is_file():
         raise UserInputError(f"{path}: file not found")
     try:
-        with open(path, "rb") as file, _gc_paused():
+        with open(path, "rb") as file, gc_paused():
             size = os.fstat(file.fileno()).st_size
             with _bounded_address_space(memory_allowance(size)):
                 loaded = _RestrictedUnpickler(file, str(path)).load()

@@ -39,6 +39,8 @@ from helpers.training.loop import train
 # the project's recipes that `--recipe auto` chooses among, cheapest first (names under configs/recipes/)
 AUTO_CANDIDATES = ("classical_logistic", "classical", "improved", "ddnet", "stgcn")
 TIE = 0.005   # mean accuracies closer than this count as equal: the shorter training wins
+# settings that change how a fold's last.pt is scored but not its weights (fold runs have no validation)
+EVALUATION_ONLY = (("train", "test_checkpoint"), ("augment", "test_clips"), ("augment", "test_flip"))
 
 
 def fold_config(config: Config, folds: int, fold: int) -> Config:
@@ -56,12 +58,13 @@ def _train_seconds(config: Config, dataset: SkeletonDataset, run_dir: Path) -> f
 
 def finished_fold(run_dir: Path, config: Config) -> float | None:  # also a finished final member
     """The training seconds (history.csv) of a finished run of `config`'s settings in `run_dir`, else None.
-    `train.test_checkpoint` changes no weight, so it may differ."""
+    The EVALUATION_ONLY settings change no weight of last.pt, so they may differ."""
     if not all((run_dir / name).is_file() for name in ("last.pt", "config.yaml", "history.csv")):
         return None
     saved, wanted = load_config(run_dir / "config.yaml").to_dict(), config.to_dict()
     for settings in (saved, wanted):
-        settings["train"].pop("test_checkpoint")
+        for section, name in EVALUATION_ONLY:
+            settings[section].pop(name)
     if saved != wanted:
         return None
     with (run_dir / "history.csv").open() as file:
@@ -89,6 +92,8 @@ def out_of_fold(name: str, config: Config, dataset: SkeletonDataset, folds: int,
         seconds.append(reused if reused is not None else _train_seconds(run, dataset, run_dir))
         held_out = config_splits(dataset, run.data).test
         checkpoint = load_checkpoint(run_dir / "last.pt")
+        for section, setting in EVALUATION_ONLY:  # scored as this config says, also when the run is reused
+            setattr(getattr(checkpoint.config, section), setting, getattr(getattr(run, section), setting))
         rows = [position[i] for i in held_out]
         probabilities[rows] = clip_probabilities(checkpoint, [dataset.clip(i) for i in held_out], "cpu")
         fold_of[rows] = fold

@@ -47,6 +47,14 @@ def test_auto_cross_validates_inside_train_only_and_pins_its_choice(tmp_path, mo
     again = auto.choose_recipe(candidates(), dataset, tmp_path / "cv", folds=3, verbose=False, reuse=True)
     assert [(r["entry"], r["mean_accuracy"]) for r in again["table"]] == \
         [(r["entry"], r["mean_accuracy"]) for r in choice["table"]]
+    # test-time views change no weight: a reused run is scored with the new ones, still without training
+    with np.load(tmp_path / "cv" / "lstm" / "out_of_fold.npz") as saved:
+        plain = saved["probabilities"]
+    mirrored = candidates()
+    mirrored["lstm"].augment.test_flip, mirrored["lstm"].augment.test_clips = True, 2
+    auto.choose_recipe(mirrored, dataset, tmp_path / "cv", folds=3, verbose=False, reuse=True)
+    with np.load(tmp_path / "cv" / "lstm" / "out_of_fold.npz") as saved:
+        assert saved["probabilities"].shape == plain.shape and not np.allclose(saved["probabilities"], plain)
     for name in ("logistic", "forest", "lstm"):
         splits = json.loads((tmp_path / "cv" / name / "fold1" / "splits.json").read_text())
         assert not (set(splits["train"]) | set(splits["test"])) & test_ids and splits["val"] == []
