@@ -60,6 +60,7 @@ SERIES_MODELS: dict[str, str] = {
     "improved": "improved",
     "stgcn": "stgcn",
     "ddnet": "ddnet",
+    "classical": "classical",
 }
 
 # Training seeds (train.seed) of the series models.  With ~100 test clips one clip

@@ -81,8 +81,8 @@ def test_model_configs_follow_the_series_list(runs):
     assert not any(key.startswith("data.") for key in changes)
     table = series.changes_table()
     assert list(table.columns) == series.models
-    assert table.loc["model.name"].tolist() == ["'baseline'", "'improved'", "'stgcn'", "'ddnet'"]
-    assert table.loc["train.optimizer"].tolist() == ["'adam'", "", "'sgd'", ""]   # blank: as the baseline
+    assert table.loc["model.name"].tolist() == ["'baseline'", "'improved'", "'stgcn'", "'ddnet'", "'classical'"]
+    assert table.loc["train.optimizer"].tolist() == ["'adam'", "", "'sgd'", "", ""]   # blank: as the baseline
     assert "data.path" not in table.index and "train.seed" not in table.index
     with pytest.raises(UserInputError, match="unknown series model 'nope'"):
         series.config("nope")
