@@ -20,5 +20,5 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "note: chromium not found and cannot be installed here; the browser test skips (fails with CI set)" >&2
   fi
 fi
-# on every core (pytest-xdist); tests sharing a session-wide build run in one worker (tests/conftest.py)
+# on every core (pytest-xdist); tests that share one expensive build run in one worker (tests/conftest.py)
 .venv/bin/python -m pytest -q -n auto tests "$@"

@@ -28,7 +28,7 @@ def real_data_path(*parts: str) -> Path:
 
 # scripts/test.sh runs the suite in parallel (`pytest -n auto`, pytest-xdist).  Each test module runs in
 # one worker, so that its module-wide fixtures are built once; modules that share an expensive
-# session-wide build run together in one worker too:
+# build (a session-scoped fixture) run together in one worker too:
 SHARED_BUILDS = {
     "tests/tools/test_report.py": "the smoke series",          # tests/tools/report_build.py
     "tests/tools/test_report_browser.py": "the smoke series",

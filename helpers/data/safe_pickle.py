@@ -266,6 +266,11 @@ _CONTAINERS = frozenset({list, dict, tuple, set, frozenset, collections.OrderedD
 _IN_PROGRESS = object()
 
 
+def _refuse_in_set(key, new) -> None:
+    """The store of a set's items: a set can hold no array (its items are never replaced)."""
+    raise _Refused("it holds an array inside a set")
+
+
 class _Finisher:
     """One walk over a loaded pickle: stand-ins become arrays and dtypes, bounds are enforced.
 
@@ -338,12 +343,19 @@ class _Finisher:
         self.memo[key] = result
         return result
 
-    def _sequence(self, items: list, depth: int, target: list | None) -> tuple[int, int, int]:
-        """Finish each item of `items`, writing changed ones into `target`; returns (size, height, bytes)."""
+    def _items(self, pairs, depth: int, store) -> tuple[int, int, int]:
+        """Finish each item of (key, item) `pairs`, passing changed ones to `store(key, new)`;
+        returns (size, height, bytes)."""
         size, height, nbytes = 1, 0, 0
-        for i, item in enumerate(items):
-            if type(item) in _LEAVES:  # the common case (ids, names, numbers), kept fast
+        for key, item in pairs:
+            kind = type(item)
+            if kind in _LEAVES:  # the common case (ids, names, numbers), kept fast
                 size += 1
+                continue
+            if kind is _Array and item.plain:  # a clip's keypoint arrays
+                store(key, item.array)
+                size += 1
+                nbytes += item.array.nbytes
                 continue
             new, item_size, item_height, item_bytes = self.finish(item, depth)
             size += item_size
@@ -351,10 +363,12 @@ class _Finisher:
             if item_height > height:
                 height = item_height
             if new is not item:
-                if target is None:
-                    raise _Refused("it holds an array inside a set")
-                target[i] = new
+                store(key, new)
         return size, height + 1, nbytes
+
+    def _sequence(self, items: list, depth: int, target: list | None) -> tuple[int, int, int]:
+        """Finish each item of `items`, writing changed ones into `target`; returns (size, height, bytes)."""
+        return self._items(enumerate(items), depth, _refuse_in_set if target is None else target.__setitem__)
 
     def _tuple(self, value: tuple, depth: int) -> tuple:
         if _LEAVES.issuperset(map(type, value)):  # img_shape and the like
@@ -369,25 +383,9 @@ class _Finisher:
             for key in value:
                 if type(key) not in _KEYS and not (type(key) is tuple and _KEYS.issuperset(map(type, key))):
                     raise _Refused(f"it has a dict key of type {type(key).__name__}, which is not plain data")
-        size, height, nbytes = 1 + len(value), 0, 0
-        for key, item in value.items():
-            kind = type(item)
-            if kind in _LEAVES:
-                size += 1
-                continue
-            if kind is _Array and item.plain:  # a clip's keypoint arrays
-                value[key] = item.array  # an existing key: the dict's size does not change while iterating
-                size += 1
-                nbytes += item.array.nbytes
-                continue
-            new, item_size, item_height, item_bytes = self.finish(item, depth)
-            size += item_size
-            nbytes += item_bytes
-            if item_height > height:
-                height = item_height
-            if new is not item:
-                value[key] = new
-        return value, size, height + 1, nbytes
+        # writing back to an existing key: the dict's size does not change while it is iterated
+        size, height, nbytes = self._items(value.items(), depth, value.__setitem__)
+        return value, size + len(value), height, nbytes  # its keys count too
 
 
 _LIMIT_LOCK = threading.Lock()  # one bounded load at a time: the address-space limit is per process

@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from helpers.training.device import cpu_has_native_bf16
+
 
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
@@ -101,6 +103,6 @@ def environment() -> dict:
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-        "cpu_native_bf16": bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()),
+        "cpu_native_bf16": cpu_has_native_bf16(),
         "load_average_1_5_15min": load,
     }

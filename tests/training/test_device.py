@@ -8,7 +8,8 @@ from helpers.data.dataset import validate_dataset
 from helpers.errors import UserInputError
 from helpers.evaluation.scoring import clip_probabilities, evaluate, split_clips
 from helpers.training.checkpoint import load_checkpoint
-from helpers.training.device import Precision, check_device_name, loader_workers, pick_device, pick_precision
+from helpers.training.device import (Precision, check_device_name, cpu_has_native_bf16, loader_workers, pick_device,
+                                     pick_precision)
 from helpers.training.loop import train
 from helpers.training.step import make_optimizer, train_step
 from tests.conftest import make_tiny_dataset
@@ -46,7 +47,7 @@ def test_cpu_trains_in_float32_with_workers_off_by_default():
     assert loader_workers(torch.device("cpu"), -1) == 0 and loader_workers(torch.device("cpu"), 3) == 3
 
 
-needs_cpu_bf16 = pytest.mark.skipif(not torch.ops.mkldnn._is_mkldnn_bf16_supported(),
+needs_cpu_bf16 = pytest.mark.skipif(not cpu_has_native_bf16(),
                                     reason="this CPU has no native bfloat16 arithmetic (AVX512-BF16 or AMX)")
 
 
