@@ -10,8 +10,10 @@ stamp=.venv/.requirements.sha
 wanted=$(cat requirements.txt requirements-nodeps.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -r requirements.txt
-  .venv/bin/python -m pip install --quiet --no-deps -r requirements-nodeps.txt
+  # --no-compile: bytecode is written on first import, for the modules used (compiling every file
+  # of every package at install time took half of the installation)
+  .venv/bin/python -m pip install --quiet --no-compile -r requirements.txt
+  .venv/bin/python -m pip install --quiet --no-compile --no-deps -r requirements-nodeps.txt
   .venv/bin/python -m pip install --quiet --no-deps -e .
   echo "$wanted" > "$stamp"
 fi

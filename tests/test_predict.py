@@ -152,22 +152,22 @@ def test_without_input_the_clip_comes_from_the_checkpoints_own_dataset(sample_ch
 def test_predict_a_long_real_video_with_timeline_csv_and_rendering(pushfit_checkpoint, tmp_path, capsys):
     from tests.conftest import pushfit_video
 
-    video = pushfit_video("correct111")                       # 550 frames, 55 fps, 1920x1080, 10 s
+    video = pushfit_video("wrong106")                         # 300 frames, 30 fps, 854x480, 10 s
     out, render = tmp_path / "timeline.csv", tmp_path / "render.gif"
-    assert predict_main(["--ckpt", str(pushfit_checkpoint), "--video", str(video), "--window", "110",
-                         "--stride", "55", "--out", str(out), "--render", str(render)]) == 0
+    assert predict_main(["--ckpt", str(pushfit_checkpoint), "--video", str(video), "--window", "60",
+                         "--stride", "30", "--out", str(out), "--render", str(render)]) == 0
     printed = capsys.readouterr().out
-    assert "correct111.mp4: 550 frames (10.0 s) at 55.00 fps, 1920x1080, a person in 5" in printed
-    assert "whole clip (550 frames):" in printed and "true label: correct (predicted " in printed
-    assert "timeline: windows of 110 frames (2.00 s), one every 55 frames" in printed
+    assert "wrong106.mp4: 300 frames (10.0 s) at 30.00 fps, 854x480, a person in " in printed
+    assert "whole clip (300 frames):" in printed and "true label: wrong (predicted " in printed
+    assert "timeline: windows of 60 frames (2.00 s), one every 30 frames" in printed
     rows = list(csv.DictReader(out.open()))
-    assert [(int(r["start_frame"]), int(r["end_frame"])) for r in rows] == [(s, s + 110) for s in range(0, 441, 55)]
+    assert [(int(r["start_frame"]), int(r["end_frame"])) for r in rows] == [(s, s + 60) for s in range(0, 241, 30)]
     assert {r["label"] for r in rows} <= {"correct", "wrong"} and float(rows[0]["end_s"]) == pytest.approx(2.0)
     assert float(rows[3]["p_correct"]) + float(rows[3]["p_wrong"]) == pytest.approx(1.0, abs=1e-3)
     from PIL import Image
 
     gif = Image.open(render)
-    assert gif.n_frames == 92 and gif.size == (480, 270)      # 55 fps thinned to at most 10: every 6th frame
+    assert gif.n_frames == 100 and gif.size == (480, 270)     # 30 fps thinned to at most 10: every 3rd frame
 
 
 def test_a_video_read_as_a_stream_takes_the_camera_path(pushfit_checkpoint, tmp_path, capsys):

@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from helpers.training.checkpoint import LoadedCheckpoint
 from helpers.data.dataset import SkeletonDataset
@@ -13,7 +12,7 @@ from helpers.io import atomic_write, atomic_write_json
 from helpers.data.splits import config_splits
 from helpers.training.device import pick_device
 from helpers.training.inference import make_views, predict_views
-from helpers.training.metrics import classification_metrics
+from helpers.training.metrics import classification_metrics, confusion_matrix, per_class_scores
 
 
 def split_clips(dataset: SkeletonDataset, checkpoint: LoadedCheckpoint, split: str) -> list[dict]:
@@ -91,9 +90,8 @@ def evaluate(checkpoint: LoadedCheckpoint | list[LoadedCheckpoint], dataset: Ske
     num_classes = len(checkpoint.class_names)
     model_name = "+".join(member.model_name for member in checkpoints)
     summary = classification_metrics(labels, predictions, num_classes)
-    precision, recall, f1, support = precision_recall_fscore_support(
-        labels, predictions, labels=list(range(num_classes)), zero_division=0)
-    matrix = confusion_matrix(labels, predictions, labels=list(range(num_classes)))
+    scores = per_class_scores(labels, predictions, num_classes)
+    matrix = confusion_matrix(labels, predictions, num_classes)
     metrics = {
         "split": split,
         "checkpoint": str(checkpoint.path) if len(checkpoints) == 1 else [str(c.path) for c in checkpoints],
@@ -104,7 +102,8 @@ def evaluate(checkpoint: LoadedCheckpoint | list[LoadedCheckpoint], dataset: Ske
         "macro_f1": summary["f1"],
         "per_class": {
             name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-            for name, p, r, f, s in zip(checkpoint.class_names, precision, recall, f1, support)
+            for name, p, r, f, s in zip(checkpoint.class_names, scores["precision"], scores["recall"],
+                                        scores["f1"], scores["support"])
         },
         "confusion_matrix": matrix.tolist(),
         "class_names": checkpoint.class_names,

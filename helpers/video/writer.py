@@ -99,7 +99,9 @@ def _gif_image(frame: np.ndarray):
     image = Image.fromarray(frame)
     if image.width > GIF_MAX_WIDTH:
         image = image.resize((GIF_MAX_WIDTH, round(image.height * GIF_MAX_WIDTH / image.width)))
-    return image.convert("P", palette=Image.Palette.ADAPTIVE)
+    # a 256-colour palette of the frame's own colours: fast octree quantisation, about 1 ms a frame
+    # at 480x270 (the adaptive median cut takes 80 ms for a mean error of 1.7 instead of 2.7 of 255)
+    return image.quantize(256, method=Image.Quantize.FASTOCTREE)
 
 
 def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: float) -> int:
