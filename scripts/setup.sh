@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Create .venv (once) and install the pinned requirements and the helpers package into it.
 # requirements-nodeps.txt (mediapipe) is installed without its declared dependencies: see that file.
+# The installer is uv when it can be had (pip installs uv itself, pinned): it installs the same pinned
+# files in about a third of pip's time.  uv does not read pip's configuration, so the index settings
+# that pip would use (its environment variables, else its config files) are handed to it; this is how
+# `torch==2.13.0` resolves to the same CPU wheel with either installer.  Without uv, pip does it all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/python ]; then
@@ -8,12 +12,29 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.requirements.sha
 wanted=$(cat requirements.txt requirements-nodeps.txt pyproject.toml | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  # --no-compile: bytecode is written on first import, for the modules used (compiling every file
-  # of every package at install time took half of the installation)
-  .venv/bin/python -m pip install --quiet --no-compile -r requirements.txt
-  .venv/bin/python -m pip install --quiet --no-compile --no-deps -r requirements-nodeps.txt
-  .venv/bin/python -m pip install --quiet --no-deps -e .
-  echo "$wanted" > "$stamp"
+[ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ] && exit 0
+
+pip=(.venv/bin/python -m pip)
+"${pip[@]}" install --quiet --upgrade pip
+
+pip_setting() {  # pip's value of a setting: PIP_<NAME> if set, else its config files' global.<name>
+  local variable="PIP_$(echo "$1" | tr 'a-z-' 'A-Z_')"
+  if [ -n "${!variable:-}" ]; then echo "${!variable}"; else "${pip[@]}" config get "global.$1" 2>/dev/null || true; fi
+}
+
+if "${pip[@]}" install --quiet uv==0.13.8 >/dev/null 2>&1; then
+  installer=(.venv/bin/uv pip install --python .venv/bin/python --quiet --compile-bytecode
+             --index-strategy unsafe-best-match)   # like pip: the best match across every index
+  index_url=$(pip_setting index-url)
+  [ -n "$index_url" ] && installer+=(--index-url "$index_url")
+  for option in extra-index-url find-links constraint; do
+    for value in $(pip_setting "$option"); do installer+=("--$option" "$value"); done
+  done
+else
+  echo "note: uv could not be installed; installing with pip" >&2
+  installer=("${pip[@]}" install --quiet)
 fi
+"${installer[@]}" -r requirements.txt
+"${installer[@]}" --no-deps -r requirements-nodeps.txt
+"${installer[@]}" --no-deps -e .
+echo "$wanted" > "$stamp"
