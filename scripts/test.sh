@@ -20,5 +20,7 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "note: chromium not found and cannot be installed here; the browser test skips (fails with CI set)" >&2
   fi
 fi
-# on every core (pytest-xdist); tests that share one expensive build run in one worker (tests/conftest.py)
-.venv/bin/python -m pytest -q -n auto tests "$@"
+# on every core (pytest-xdist); tests that share one expensive build run in one worker (tests/conftest.py).
+# nbval's plugin is not needed here (the notebooks are checked by tests/tools) and takes a second to load
+# in each process.
+.venv/bin/python -m pytest -q -n auto -p no:nbval tests "$@"
