@@ -35,7 +35,8 @@ def smoke_report() -> Path:
         try:
             from helpers.tools.report import build_report
 
-            _built["index"] = build_report(progress=False, save_notebooks_to=root / "notebooks")
+            # a smoke cell takes seconds: a stuck kernel fails the build in 5 minutes, not the default 30
+            _built["index"] = build_report(progress=False, save_notebooks_to=root / "notebooks", timeout=300)
             _built["notebooks"] = root / "notebooks"
         except Exception as error:  # remembered, so a second test module does not rebuild for minutes
             _built["error"] = error
