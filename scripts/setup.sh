@@ -22,19 +22,22 @@ pip_setting() {  # pip's value of a setting: PIP_<NAME> if set, else its config 
   if [ -n "${!variable:-}" ]; then echo "${!variable}"; else "${pip[@]}" config get "global.$1" 2>/dev/null || true; fi
 }
 
+install_all() {  # the three installs, with the installer command given as arguments
+  "$@" -r requirements.txt && "$@" --no-deps -r requirements-nodeps.txt && "$@" --no-deps -e .
+}
+
+with_pip=("${pip[@]}" install --quiet)
 if "${pip[@]}" install --quiet uv==0.13.8 >/dev/null 2>&1; then
-  installer=(.venv/bin/uv pip install --python .venv/bin/python --quiet --compile-bytecode
-             --index-strategy unsafe-best-match)   # like pip: the best match across every index
+  with_uv=(.venv/bin/uv pip install --python .venv/bin/python --quiet --compile-bytecode
+           --index-strategy unsafe-best-match)   # like pip: the best match across every index
   index_url=$(pip_setting index-url)
-  [ -n "$index_url" ] && installer+=(--index-url "$index_url")
+  [ -n "$index_url" ] && with_uv+=(--index-url "$index_url")
   for option in extra-index-url find-links constraint; do
-    for value in $(pip_setting "$option"); do installer+=("--$option" "$value"); done
+    for value in $(pip_setting "$option"); do with_uv+=("--$option" "$value"); done
   done
+  install_all "${with_uv[@]}" || { echo "note: uv failed; installing with pip" >&2; install_all "${with_pip[@]}"; }
 else
   echo "note: uv could not be installed; installing with pip" >&2
-  installer=("${pip[@]}" install --quiet)
+  install_all "${with_pip[@]}"
 fi
-"${installer[@]}" -r requirements.txt
-"${installer[@]}" --no-deps -r requirements-nodeps.txt
-"${installer[@]}" --no-deps -e .
 echo "$wanted" > "$stamp"
