@@ -23,11 +23,17 @@ def per_class_scores(labels: np.ndarray, predictions: np.ndarray, num_classes: i
     """Precision, recall, F1 ((K,) floats, 0 where undefined) and support ((K,) ints) of classes 0..K-1.
 
     The same numbers as sklearn's `precision_recall_fscore_support(labels, predictions,
-    labels=range(K), zero_division=0)`.  labels, predictions: (N,) ints.
+    labels=range(K), zero_division=0)`: a clip whose label or prediction lies outside
+    0..K-1 still counts for the other.  labels, predictions: (N,) ints.
     """
-    matrix = confusion_matrix(labels, predictions, num_classes)
-    true_positives = np.diag(matrix).astype(np.float64)
-    support, predicted = matrix.sum(axis=1), matrix.sum(axis=0)
+    labels, predictions = np.asarray(labels).ravel(), np.asarray(predictions).ravel()
+
+    def count(values: np.ndarray) -> np.ndarray:  # (K,) occurrences of each class; other values ignored
+        values = values[(values >= 0) & (values < num_classes)]
+        return np.bincount(values.astype(np.int64), minlength=num_classes)
+
+    true_positives = count(labels[labels == predictions]).astype(np.float64)
+    support, predicted = count(labels), count(predictions)
 
     def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
         denominator = denominator.astype(np.float64)

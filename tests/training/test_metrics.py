@@ -57,6 +57,15 @@ def test_per_class_scores_and_confusion_matrix_equal_sklearn(seed):
         np.testing.assert_allclose(scores[name], values, rtol=0, atol=1e-12, err_msg=name)
 
 
+def test_a_prediction_outside_the_classes_still_counts_for_its_label_as_in_sklearn():
+    labels, predictions = np.array([0, 1, 2, 2, 1]), np.array([0, 5, 2, 1, 1])
+    scores = per_class_scores(labels, predictions, 3)
+    expected = precision_recall_fscore_support(labels, predictions, labels=[0, 1, 2], zero_division=0)
+    for name, values in zip(("precision", "recall", "f1", "support"), expected):
+        np.testing.assert_allclose(scores[name], values, rtol=0, atol=1e-12, err_msg=name)
+    assert scores["support"].tolist() == [1, 2, 2] and confusion_matrix(labels, predictions, 3).sum() == 4
+
+
 def test_the_user_commands_do_not_import_sklearn():
     import subprocess
     import sys
