@@ -118,12 +118,17 @@ class TrainConfig:
     label_smoothing: float = 0.0
     grad_clip: float = 5.0           # max gradient norm, 0 = off
     seed: int = 0                    # weight init, shuffling, augmentation
+    seed_offset: int = 0             # added to seed: the same recipe again as another member of a seed ensemble
     device: str = "auto"             # 'auto' = CUDA when available, else CPU; 'cpu', 'cuda', 'cuda:N'
     amp: bool = True                 # mixed precision on CUDA (bf16 where supported, else fp16 + grad scaler)
     cpu_bf16: bool = False           # CPU training under bfloat16 autocast (fast on CPUs with AVX512-BF16 or AMX)
     num_workers: int = -1            # DataLoader worker processes; -1 = by device (CUDA: up to 4, CPU: 0)
     num_threads: int = 0             # torch CPU threads, 0 = torch's default
     test_checkpoint: str = "best"    # what the benchmark tests: 'best' (best val macro-F1) or 'last' epoch
+
+    def run_seed(self) -> int:
+        """The seed a run draws from: `seed` (set per run by the benchmark) plus the recipe's `seed_offset`."""
+        return (self.seed + self.seed_offset) % 2**32
 
 
 TRAIN_RULES = {
@@ -137,6 +142,7 @@ TRAIN_RULES = {
     "label_smoothing": Number(low=0.0, high=1.0, high_open=True),
     "grad_clip": Number(low=0.0),
     "seed": Integer(low=0, high=2**32 - 1),
+    "seed_offset": Integer(low=0, high=2**32 - 1),
     "device": Device(),
     "amp": Flag(),
     "cpu_bf16": Flag(),

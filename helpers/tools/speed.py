@@ -329,11 +329,11 @@ def measure_models(params: dict) -> dict:
         streams = list(config.model.streams)
         start = time.perf_counter()
         train_set = ClipDataset(clips, dataset.layout, config.preprocess, streams, config.augment,
-                                seed=config.train.seed)
+                                seed=config.train.run_seed())
         preprocess_seconds = time.perf_counter() - start
-        seed_everything(config.train.seed)
+        seed_everything(config.train.run_seed())
         loader = DataLoader(train_set, batch_size=config.train.batch_size, shuffle=True,
-                            generator=torch.Generator().manual_seed(config.train.seed))
+                            generator=torch.Generator().manual_seed(config.train.run_seed()))
         model = build_model(name, dataset.num_classes, dataset.layout, stream_channels(streams),
                             **model_kwargs(config)).to(device)
         training = _training_speed(model, loader, config, device, budget)  # at `train`'s own precision

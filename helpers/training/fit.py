@@ -41,7 +41,7 @@ def training_features(model: ClassicalModel, clips: list[dict], dataset: Skeleto
     features, labels = [], []
     for copy in range(copies):
         views = ClipDataset(clips, dataset.layout, config.preprocess, streams,
-                            config.augment if copy else None, seed=config.train.seed)
+                            config.augment if copy else None, seed=config.train.run_seed())
         views.set_epoch(copy)
         for inputs, targets in DataLoader(views, batch_size=256):
             features.append(skeleton_features(inputs, dataset.layout, model.segments).numpy())
@@ -60,7 +60,7 @@ def fit_classical(config: Config, dataset: SkeletonDataset, splits: Splits, out_
     train_clips = [dataset.clip(i) for i in splits.train]
     val_clips = [dataset.clip(i) for i in splits.val]
     features, labels = training_features(model, train_clips, dataset, config)
-    model.fit(features, labels, seed=config.train.seed)
+    model.fit(features, labels, seed=config.train.run_seed())
     model = model.to(device).eval()
     if verbose:
         print(f"Model {config.model.name} ({model.estimator}): fitted on {len(train_clips)} train clips "

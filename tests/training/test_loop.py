@@ -74,6 +74,21 @@ def test_same_seed_same_history_and_learning_happens(tmp_path):
     assert metrics["accuracy"] > 0.5           # three classes: chance is 1/3
 
 
+def test_a_seed_offset_trains_as_the_offset_seed_would(tmp_path):
+    """train.seed_offset makes a second member of one recipe (a seed ensemble): seed 0 + offset 5 draws what
+    seed 5 draws, and not what seed 0 draws."""
+    dataset = validate_dataset(make_tiny_dataset(), "mem")
+    runs = {}
+    for name, seed, offset in (("plain", 0, 0), ("offset", 0, 5), ("seed5", 5, 0)):
+        config = tiny_config(epochs=2)
+        config.augment.enabled = True
+        config.train.seed, config.train.seed_offset = seed, offset
+        runs[name] = [row["train_loss"] for row in train(config, dataset, tmp_path / name, verbose=False)]
+    assert runs["offset"] == runs["seed5"]
+    assert runs["offset"] != runs["plain"]
+    assert load_config(tmp_path / "offset" / "config.yaml").train.seed_offset == 5
+
+
 def test_checkpoint_refuses_other_layouts(tmp_path):
     dataset = validate_dataset(make_tiny_dataset(), "mem")
     train(tiny_config(epochs=1), dataset, tmp_path, verbose=False)
