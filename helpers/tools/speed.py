@@ -327,13 +327,14 @@ def measure_models(params: dict) -> dict:
         config.train.amp = bool(params.get("amp"))
         config.train.cpu_bf16 = bool(params.get("cpu_bf16"))
         streams = list(config.model.streams)
+        seed = config.train.run_seed()
         start = time.perf_counter()
         train_set = ClipDataset(clips, dataset.layout, config.preprocess, streams, config.augment,
-                                seed=config.train.run_seed())
+                                seed=seed)
         preprocess_seconds = time.perf_counter() - start
-        seed_everything(config.train.run_seed())
+        seed_everything(seed)
         loader = DataLoader(train_set, batch_size=config.train.batch_size, shuffle=True,
-                            generator=torch.Generator().manual_seed(config.train.run_seed()))
+                            generator=torch.Generator().manual_seed(seed))
         model = build_model(name, dataset.num_classes, dataset.layout, stream_channels(streams),
                             **model_kwargs(config)).to(device)
         training = _training_speed(model, loader, config, device, budget)  # at `train`'s own precision

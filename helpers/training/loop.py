@@ -83,7 +83,8 @@ def _open_data(config: Config, world: World, verbose: bool) -> SkeletonDataset:
 
 def _fit(config: Config, dataset: SkeletonDataset | None, run_dir: Path, device: torch.device, world: World,
          verbose: bool, resume: bool) -> list[dict]:
-    seed_everything(config.train.run_seed())
+    seed = config.train.run_seed()
+    seed_everything(seed)
     use_deterministic_algorithms(device)
     if config.train.num_threads:
         torch.set_num_threads(config.train.num_threads)
@@ -116,15 +117,15 @@ def _fit(config: Config, dataset: SkeletonDataset | None, run_dir: Path, device:
     if not train_clips:
         raise UserInputError(f"{dataset.source}: the training split is empty")
     train_set = ClipDataset(train_clips, dataset.layout, config.preprocess, streams, config.augment,
-                            seed=config.train.run_seed())
+                            seed=seed)
     val_shard = [val_clips[i] for i in world.shard_indices(len(val_clips))]   # this rank's validation clips
     val_views = make_views(val_shard, dataset.layout, config.preprocess, streams, config.augment.test_clips,
                            config.augment.test_flip)
     val_labels = torch.tensor([clip["label"] for clip in val_clips], dtype=torch.long)
     if train_set.inputs is not None:  # preprocessed up front: training reads no clip again
         dataset.release_pages()
-    generator = data_generator(config.train.run_seed())
-    sampler = world.sampler(train_set, config.train.run_seed())
+    generator = data_generator(seed)
+    sampler = world.sampler(train_set, seed)
     per_process = len(sampler) if sampler is not None else len(train_set)
     workers = loader_workers(device, config.train.num_workers)
     # workers are started afresh each epoch (not persistent), so each gets the dataset's new epoch
